@@ -1,0 +1,16 @@
+"""The test suite: SQLite in memory unless DATABASE_URL names PostgreSQL; nothing leaves the machine."""
+
+from .base import *  # noqa: F403
+
+SECRET_KEY = "test-only-not-secret-cmss"  # noqa: S105
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {  # noqa: F405
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}}
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405

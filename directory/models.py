@@ -1,0 +1,1 @@
+"""Countries, hospitals and clinicians of the network (built out by the directory work)."""

@@ -1,0 +1,1 @@
+"""Webinars, registrations, proposals and case conferences (built out by the events work)."""

@@ -1,0 +1,100 @@
+"""Whole-response cache for public pages seen by anonymous visitors.
+
+Public pages are the same for every anonymous visitor, so the rendered response is kept in
+Django's cache and answered from the first middleware, before sessions, CSRF or Wagtail's
+routing run. Every entry carries the cache generation it was made in; publishing anything a
+public page shows bumps the generation (see home/signals.py), so an editor's change shows at once.
+"""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import DisallowedHost
+from django.http import HttpResponse
+
+GENERATION_KEY = "pagecache:generation"
+REQUEST_FLAG = "_cmss_cacheable_page"
+REPLAYED_HEADERS = {
+    "content-type",
+    "content-language",
+    "x-frame-options",
+    "referrer-policy",
+    "x-content-type-options",
+    "cross-origin-opener-policy",
+    "strict-transport-security",
+}
+
+
+def current_generation():
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        # add() so that two processes starting together agree on one value.
+        cache.add(GENERATION_KEY, 1, timeout=None)
+        generation = cache.get(GENERATION_KEY, 1)
+    return generation
+
+
+def invalidate_public_pages(**kwargs):
+    """Drop every cached public page. Safe as a signal receiver (ignores its arguments)."""
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:
+        cache.add(GENERATION_KEY, 2, timeout=None)
+
+
+def mark_cacheable(request):
+    """Called while serving a public page that may be cached for anonymous visitors."""
+    setattr(request, REQUEST_FLAG, True)
+
+
+def _key(request, generation):
+    return f"pagecache:{generation}:{request.get_host()}:{request.get_full_path()}"
+
+
+def _may_use_cache(request):
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
+    )
+
+
+class PublicPageCacheMiddleware:
+    """Answers anonymous GETs of cached public pages; stores pages marked cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _may_use_cache(request):
+            return self.get_response(request)
+        generation = current_generation()
+        try:
+            key = _key(request, generation)
+        except DisallowedHost:
+            # Left to Django, which answers 400 and logs it.
+            return self.get_response(request)
+        cached = cache.get(key)
+        if cached is not None:
+            content, headers = cached
+            response = HttpResponse(content, headers=headers)
+            response["X-Page-Cache"] = "hit"
+            return response
+
+        response = self.get_response(request)
+        if (
+            request.method == "GET"
+            and getattr(request, REQUEST_FLAG, False)
+            and response.status_code == 200
+            # A page that asked for a CSRF token holds a form: it is not the same for everyone.
+            and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+            and not response.streaming
+            and not response.cookies
+            and "Cookie" not in response.get("Vary", "")
+        ):
+            headers = {
+                name: value for name, value in response.items() if name.lower() in REPLAYED_HEADERS
+            }
+            cache.set(key, (response.content, headers), settings.CMSS_PAGE_CACHE_SECONDS)
+            response["X-Page-Cache"] = "miss"
+        return response

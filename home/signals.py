@@ -1,0 +1,28 @@
+"""Drop cached public pages whenever something they show changes."""
+
+from django.db.models.signals import post_delete, post_save
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Page, Site
+from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
+
+from .pagecache import invalidate_public_pages
+
+
+def connect():
+    uid = "cmss-pagecache-{}-{}"
+    for signal in (page_published, page_unpublished, post_page_move, page_slug_changed):
+        signal.connect(invalidate_public_pages, dispatch_uid=uid.format(id(signal), "page"))
+    from .models import SiteSettings
+
+    for model in (get_document_model(), get_image_model(), Site, SiteSettings):
+        post_save.connect(
+            invalidate_public_pages, sender=model, dispatch_uid=uid.format("save", model.__name__)
+        )
+        post_delete.connect(
+            invalidate_public_pages, sender=model, dispatch_uid=uid.format("del", model.__name__)
+        )
+    # A deleted page disappears from menus and listings without being unpublished first.
+    post_delete.connect(
+        invalidate_public_pages, sender=Page, dispatch_uid="cmss-pagecache-page-delete"
+    )

@@ -1,0 +1,106 @@
+"""Shared fixtures: the smallest page tree a test needs, staff users per role, a clean cache."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from wagtail.documents import get_document_model
+from wagtail.models import Page, Site
+
+from home.models import HomePage, InformationPackagePage, PrivacyStatementPage, StandardPage
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def publish(page):
+    page.save_revision().publish()
+    return page
+
+
+@pytest.fixture
+def home_page(db):
+    root = Page.get_first_root_node()
+    # Wagtail's placeholder page holds the slug "home" in a fresh database.
+    Page.objects.filter(depth=2).exclude(content_type__model="homepage").delete()
+    home = HomePage(title="Welcome to CMSS", slug="home", introduction="<p>Hello clinicians.</p>")
+    root.add_child(instance=home)
+    publish(home)
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "CMSS"},
+    )
+    return home
+
+
+@pytest.fixture
+def package_page(home_page):
+    package = InformationPackagePage(
+        title="Information package",
+        slug="information-package",
+        introduction="<p>What every member receives.</p>",
+        show_in_menus=True,
+    )
+    home_page.add_child(instance=package)
+    return publish(package)
+
+
+@pytest.fixture
+def privacy_page(package_page):
+    page = PrivacyStatementPage(
+        title="Privacy statement",
+        slug="privacy-statement",
+        version_label="1.0",
+        effective_date=datetime.date(2026, 1, 15),
+        summary="How we handle your data.",
+        body=[{"type": "paragraph", "value": "<p>The controller is the CMSS unit.</p>"}],
+    )
+    package_page.add_child(instance=page)
+    return publish(page)
+
+
+@pytest.fixture
+def make_standard_page():
+    def make(parent, title, slug=None, **fields):
+        page = StandardPage(title=title, slug=slug or title.lower().replace(" ", "-"), **fields)
+        parent.add_child(instance=page)
+        return publish(page)
+
+    return make
+
+
+@pytest.fixture
+def make_document(db):
+    def make(title, content=b"%PDF-1.4\n%demo\n", filename=None):
+        Document = get_document_model()
+        document = Document(title=title)
+        document.file.save(
+            filename or f"{title.lower().replace(' ', '-')}.pdf", ContentFile(content), save=False
+        )
+        document.save()
+        return document
+
+    return make
+
+
+@pytest.fixture
+def make_staff(db, django_user_model):
+    def make(username, group=None, superuser=False):
+        user = django_user_model.objects.create_user(
+            username=username,
+            email=f"{username}@example.eu",
+            password="pw-for-tests",
+            is_superuser=superuser,
+            is_staff=superuser,
+        )
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
