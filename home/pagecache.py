@@ -16,6 +16,7 @@ REQUEST_FLAG = "_cmss_cacheable_page"
 REPLAYED_HEADERS = {
     "content-type",
     "content-language",
+    "vary",
     "x-frame-options",
     "referrer-policy",
     "x-content-type-options",
@@ -90,7 +91,6 @@ class PublicPageCacheMiddleware:
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
             and not response.streaming
             and not response.cookies
-            and "Cookie" not in response.get("Vary", "")
         ):
             headers = {
                 name: value for name, value in response.items() if name.lower() in REPLAYED_HEADERS

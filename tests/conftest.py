@@ -9,7 +9,13 @@ from django.core.files.base import ContentFile
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
-from home.models import HomePage, InformationPackagePage, PrivacyStatementPage, StandardPage
+from home.models import (
+    HomePage,
+    InformationPackagePage,
+    PrivacyStatementPage,
+    SiteSettings,
+    StandardPage,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -32,10 +38,11 @@ def home_page(db):
     home = HomePage(title="Welcome to CMSS", slug="home", introduction="<p>Hello clinicians.</p>")
     root.add_child(instance=home)
     publish(home)
-    Site.objects.update_or_create(
+    site, _ = Site.objects.update_or_create(
         is_default_site=True,
         defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "CMSS"},
     )
+    SiteSettings.for_site(site)  # as seed_demo does; created lazily otherwise
     return home
 
 
