@@ -21,9 +21,11 @@ import argparse
 import http.client
 import multiprocessing
 import os
+import queue
 import re
 import selectors
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -70,11 +72,12 @@ class BenchError(Exception):
 class Target:
     """One URL to measure, with the body size every answer must have."""
 
-    def __init__(self, label, path, cookie=None, informational=False):
+    def __init__(self, label, path, cookie=None, informational=False, expect_cache_hit=True):
         self.label = label
         self.path = path
         self.cookie = cookie
         self.informational = informational
+        self.expect_cache_hit = expect_cache_hit
         self.expected_size = None
         self.results = []  # requests/s, one per round
 
@@ -178,19 +181,20 @@ def wait_until_up(server, port, log_path, timeout=60):
     raise BenchError(f"gunicorn did not answer within {timeout} s; see {log_path}")
 
 
-def check_page(port, target):
-    """Fetch a page until it comes from the cache (it must) and note its body size."""
-    for _ in range(2 * WORKERS + 4):  # each worker has its own local-memory cache
+def check_target(port, target):
+    """Fetch a URL (a page until the page cache answers it) and note its body size."""
+    for _ in range(4 * WORKERS):  # each worker has its own local-memory cache
         status, headers, body = fetch(port, target.path, target.cookie)
         if status != 200:
             raise BenchError(f"GET {target.path} answered {status}")
         cache_state = headers.get("X-Page-Cache")
-        if target.cookie or cache_state == "hit":
+        if not target.expect_cache_hit or cache_state == "hit":
             break
-    if not target.cookie and cache_state != "hit":
-        print(f"warning: {target.path} is not answered from the page cache ({cache_state})")
+    else:
+        print(
+            f"warning: the page cache does not answer {target.path} (X-Page-Cache: {cache_state})"
+        )
     target.expected_size = len(body)
-    return headers
 
 
 # -- load: wrk ------------------------------------------------------------------------------------
@@ -216,6 +220,9 @@ def run_wrk(port, target, seconds, connections, script):
     bad = re.search(r"BENCH bad_size=(\d+) bad_status=(\d+)", output)
     if result.returncode != 0 or not rate or not bad:
         raise BenchError(f"wrk failed on {target.path}:\n{output}")
+    errors = re.search(r"Socket errors: .*", output)
+    if errors:
+        raise BenchError(f"GET {target.path}: wrk reports {errors[0]}")
     if int(bad[1]) or int(bad[2]):
         raise BenchError(
             f"GET {target.path}: {bad[2]} answers were not 200 and {bad[1]} had a body "
@@ -316,13 +323,19 @@ def run_python(port, target, seconds, connections, processes):
     ]
     for worker in workers:
         worker.start()
-    counts = [results.get(timeout=seconds + 30) for _ in workers]
-    for worker in workers:
-        worker.join()
+    try:
+        counts = [results.get(timeout=seconds + 30) for _ in workers]
+    except queue.Empty:
+        raise BenchError(f"the Python client failed while measuring {target.path}") from None
+    finally:
+        for worker in workers:
+            worker.join(timeout=5)
+            if worker.is_alive():
+                worker.kill()
     done, bad = (sum(column) for column in zip(*counts, strict=True))
     if bad:
         raise BenchError(
-            f"GET {target.path}: {bad} answers were not 200 with a {target.expected_size}-byte body"
+            f"GET {target.path}: {bad} answers were not a 200 with a {target.expected_size}-byte body"
         )
     return done / seconds
 
@@ -354,11 +367,60 @@ def print_report(targets, bare, rounds):
         print(f"  {target.label:<34}{ratio:>6.2f}  {verdict}")
 
 
+def make_targets(port):
+    """The URLs to measure, each checked once; the bare view's size is the home page's."""
+    home = Target("/", "/")
+    check_target(port, home)
+    bare = Target(
+        f"bare view ({home.expected_size} bytes)",
+        BARE.format(size=home.expected_size),
+        expect_cache_hit=False,
+    )
+    pages = [Target(path, path) for path in PAGES if path != "/"]
+    uncached = Target(
+        "/ without page cache (information)",
+        "/",
+        cookie=NO_CACHE_COOKIE,
+        informational=True,
+        expect_cache_hit=False,
+    )
+    for target in [bare, *pages, uncached]:
+        check_target(port, target)
+    return bare, [bare, home, *pages, uncached]
+
+
+def make_load(args, port, tmp):
+    """A function measuring one URL for some seconds, and a description of the client."""
+    if args.client == "wrk":
+        script = Path(tmp) / "check.lua"
+        script.write_text(WRK_SCRIPT)
+
+        def load(target, seconds):
+            return run_wrk(port, target, seconds, args.connections, str(script))
+
+        return load, f"wrk, 1 thread, {args.connections} connections"
+
+    def load(target, seconds):
+        return run_python(port, target, seconds, args.connections, args.processes)
+
+    return load, f"Python, {args.processes} processes, {args.connections} connections"
+
+
+def run_rounds(args, targets, load):
+    """Warm every URL up, then measure each once per round, reversing the order every other round."""
+    for target in targets if args.warmup else []:
+        load(target, args.warmup)
+    for round_number in range(1, args.rounds + 1):
+        order = targets if round_number % 2 else targets[::-1]
+        for target in order:
+            target.results.append(load(target, args.seconds))
+            print(f"  round {round_number}: {target.label:<36}{target.results[-1]:>8.0f} req/s")
+
+
 def measure(args):
-    client = args.client
-    if client == "auto":
-        client = "wrk" if shutil.which("wrk") else "python"
-    if client == "wrk" and not shutil.which("wrk"):
+    if args.client == "auto":
+        args.client = "wrk" if shutil.which("wrk") else "python"
+    if args.client == "wrk" and not shutil.which("wrk"):
         raise BenchError("--client wrk: wrk is not on PATH")
 
     prepare_database()
@@ -368,52 +430,15 @@ def measure(args):
         server = start_server(port, log)
         try:
             wait_until_up(server, port, log_path)
-            home = Target("/", "/")
-            check_page(port, home)
-            bare = Target(
-                f"bare view ({home.expected_size} bytes)", BARE.format(size=home.expected_size)
-            )
-            targets = [bare, home]
-            targets += [Target(path, path) for path in PAGES if path != "/"]
-            targets.append(Target("/ without page cache (information)", "/", NO_CACHE_COOKIE, True))
-            for target in targets[1:]:
-                check_page(port, target)
-            check_page(port, bare)
-
-            if client == "wrk":
-                script = Path(tmp) / "check.lua"
-                script.write_text(WRK_SCRIPT)
-                detail = f"wrk, 1 thread, {args.connections} connections"
-
-                def load(target, seconds):
-                    return run_wrk(port, target, seconds, args.connections, str(script))
-            else:
-                detail = (
-                    f"Python, {args.processes} processes, {args.connections} connections, "
-                    "Connection: close"
-                )
-
-                def load(target, seconds):
-                    return run_python(port, target, seconds, args.connections, args.processes)
-
+            bare, targets = make_targets(port)
+            load, client = make_load(args, port, tmp)
             cache_backend = settings_value("CACHES")["default"]["BACKEND"].rsplit(".", 1)[-1]
+            print(f"gunicorn {gunicorn_version()}, {WORKERS} sync workers; client: {client}")
             print(
-                f"gunicorn {gunicorn_version()}, {WORKERS} sync workers on {HOST}:{port}; "
-                f"client: {detail}"
+                f"{args.rounds} rounds x {args.seconds} s per URL after {args.warmup} s of warm-up; "
+                f"Django cache: {cache_backend}"
             )
-            print(
-                f"{args.rounds} rounds x {args.seconds} s per URL after a {args.warmup} s warm-up; "
-                f"cache: {cache_backend}; home page {home.expected_size} bytes"
-            )
-            for target in targets if args.warmup else []:
-                load(target, args.warmup)
-            for round_number in range(args.rounds):
-                order = targets if round_number % 2 == 0 else targets[::-1]
-                for target in order:
-                    target.results.append(load(target, args.seconds))
-                    print(
-                        f"  round {round_number + 1}: {target.label:<36}{target.results[-1]:>8.0f} req/s"
-                    )
+            run_rounds(args, targets, load)
             if server.poll() is not None:
                 raise BenchError(f"gunicorn exited during the run; see {log_path}")
         finally:
@@ -447,6 +472,8 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
+    # A plain `kill` of the benchmark still runs the `finally` that stops gunicorn.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         measure(args)
     except BenchError as error:

@@ -3,7 +3,8 @@
 Public pages are the same for every anonymous visitor, so the rendered response is kept in
 Django's cache and answered from the first middleware, before sessions, CSRF or Wagtail's
 routing run. Every entry carries the cache generation it was made in; publishing anything a
-public page shows bumps the generation (see home/signals.py), so an editor's change shows at once.
+public page shows bumps the generation (see home/signals.py), so an editor's change shows at
+once. Every process must share one cache for that (Redis in production, see home/checks.py).
 """
 
 from django.conf import settings
@@ -47,8 +48,8 @@ def mark_cacheable(request):
     setattr(request, REQUEST_FLAG, True)
 
 
-def _key(request, generation):
-    return f"pagecache:{generation}:{request.get_host()}:{request.get_full_path()}"
+def _key(request):
+    return f"pagecache:page:{request.get_host()}:{request.get_full_path()}"
 
 
 def _may_use_cache(request):
@@ -69,16 +70,21 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not _may_use_cache(request):
             return self.get_response(request)
-        generation = current_generation()
         try:
-            key = _key(request, generation)
+            key = _key(request)
         except DisallowedHost:
             # Left to Django, which answers 400 and logs it.
             return self.get_response(request)
-        cached = cache.get(key)
-        if cached is not None:
-            content, headers = cached
+        # One round trip: the current generation and the stored page together.
+        found = cache.get_many([GENERATION_KEY, key])
+        generation = found.get(GENERATION_KEY)
+        if generation is None:
+            generation = current_generation()
+        entry = found.get(key)
+        if entry is not None and entry[0] == generation:
+            _, content, headers = entry
             response = HttpResponse(content, headers=headers)
+            response["Content-Length"] = str(len(content))
             response["X-Page-Cache"] = "hit"
             return response
 
@@ -95,6 +101,10 @@ class PublicPageCacheMiddleware:
             headers = {
                 name: value for name, value in response.items() if name.lower() in REPLAYED_HEADERS
             }
-            cache.set(key, (response.content, headers), settings.CMSS_PAGE_CACHE_SECONDS)
+            # Stored with the generation it was rendered in: a page rendered while something
+            # was being published carries the old number and is never answered from the cache.
+            cache.set(
+                key, (generation, response.content, headers), settings.CMSS_PAGE_CACHE_SECONDS
+            )
             response["X-Page-Cache"] = "miss"
         return response

@@ -26,6 +26,7 @@ def test_second_anonymous_visit_is_served_from_the_cache(
     assert second["X-Page-Cache"] == "hit"
     assert second.content == first.content
     assert second["Content-Type"] == first["Content-Type"]
+    assert int(second["Content-Length"]) == len(second.content)
 
 
 @pytest.mark.django_db

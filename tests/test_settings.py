@@ -12,6 +12,7 @@ PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "cms.settings.production",
     "DJANGO_SECRET_KEY": "a-long-random-value-only-for-this-test-" + "x" * 30,
     "DJANGO_ALLOWED_HOSTS": "cmss.example.eu",
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
 }
 
 
@@ -50,6 +51,13 @@ def test_deploy_check_would_catch_a_weakened_setting():
     )
     assert result.returncode != 0
     assert "security.W004" in result.stdout + result.stderr
+
+
+def test_deploy_check_asks_for_a_shared_cache():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+    assert result.returncode != 0
+    assert "cmss.W001" in result.stdout + result.stderr
 
 
 def test_nothing_secret_is_hard_coded_in_production():

@@ -17,3 +17,4 @@ STORAGES = {  # noqa: F405
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+STATIC_ROOT = None  # static files come from the source folders (whitenoise finders)
