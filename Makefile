@@ -68,6 +68,7 @@ test: lint check pytest-sqlite pytest-postgres browser
 	@echo "All checks passed."
 
 bench: migrate
+	@command -v wrk >/dev/null || [ "$$(id -u)" != "0" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true
 	$(PY) bench/pages.py
 
 clean:

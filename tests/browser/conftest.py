@@ -5,6 +5,7 @@ default locale and site vanish between tests: every test rebuilds the tree it re
 """
 
 import io
+import os
 
 import pytest
 from django.core.files.base import ContentFile
@@ -43,6 +44,11 @@ PUBLIC_PAGES = {
 
 @pytest.fixture(scope="session")
 def browser():
+    # Playwright's sync API keeps an asyncio loop on the main thread, which Django takes for an
+    # async context and so refuses the ORM calls the fixtures make. Nothing here is async: allow
+    # them, for the browser tests only (this fixture runs only when a browser test is selected).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     playwright = sync_playwright().start()
     chromium = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -50,6 +56,10 @@ def browser():
     yield chromium
     chromium.close()
     playwright.stop()
+    if previous is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 def _new_page(browser, viewport, javascript):
@@ -83,7 +93,7 @@ def wagtail_root(transactional_db):
         Collection.add_root(name="Root")
 
 
-def png_bytes(width=240, height=120):
+def png_bytes(width=1200, height=600):
     buffer = io.BytesIO()
     PILImage.new("RGB", (width, height), (0, 63, 125)).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -102,7 +112,13 @@ def make_image(wagtail_root):
 
 @pytest.fixture
 def site_pages(
-    live_server, home_page, package_page, privacy_page, make_standard_page, make_document, make_image
+    live_server,
+    home_page,
+    package_page,
+    privacy_page,
+    make_standard_page,
+    make_document,
+    make_image,
 ):
     """Every public page type, filled with what editors can put in it; returns the live server URL."""
     guide = make_document("Helpdesk quick guide")
