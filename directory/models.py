@@ -1,1 +1,195 @@
-"""Countries, hospitals and clinicians of the network (built out by the directory work)."""
+"""Countries, hospitals and clinicians of the network: its address book, which holds personal data."""
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from wagtail.search import index
+
+MAX_CONTACT_PERSONS = 2
+
+
+def match_text(value):
+    """How names and cities are compared: case and surrounding or doubled spaces ignored."""
+    return re.sub(r"\s+", " ", (value or "").strip()).casefold()
+
+
+class Country(models.Model):
+    """A country of the network (EU, EEA or the UK) and the time zone used to schedule its clinicians."""
+
+    class Membership(models.TextChoices):
+        EU = "EU", "EU member state"
+        EEA = "EEA", "EEA state"
+        OTHER = "OTHER", "Other"
+
+    code = models.CharField("ISO code", max_length=2, unique=True)
+    name = models.CharField(max_length=80, unique=True)
+    time_zone = models.CharField(max_length=64, help_text="IANA time zone, e.g. Europe/Brussels.")
+    membership = models.CharField(max_length=5, choices=Membership.choices)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "countries"
+
+    def __str__(self):
+        return self.name
+
+
+class Hospital(index.Indexed, models.Model):
+    """A reference hospital taking part in the network (or that once did)."""
+
+    name = models.CharField(max_length=255)
+    city = models.CharField(max_length=120, blank=True)
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="hospitals")
+    website = models.URLField(max_length=300, blank=True)
+    ern_memberships = models.CharField(
+        "ERN memberships",
+        max_length=500,
+        blank=True,
+        help_text="European Reference Networks the hospital belongs to, comma-separated.",
+    )
+    taking_part = models.BooleanField(default=True)
+    last_verified = models.DateField(null=True, blank=True)
+    staff_notes = models.TextField(blank=True, help_text="Seen by staff only.")
+    # name and city as compared (see match_text): the import matches hospitals on these.
+    match_name = models.CharField(max_length=255, editable=False, db_index=True)
+    match_city = models.CharField(max_length=120, editable=False, blank=True)
+
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.SearchField("city"),
+        index.FilterField("country"),
+        index.FilterField("taking_part"),
+    ]
+
+    class Meta:
+        ordering = ["country__name", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "match_name", "match_city"], name="hospital_unique_per_city"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name}, {self.city}" if self.city else self.name
+
+    def save(self, *args, **kwargs):
+        self.match_name = match_text(self.name)
+        self.match_city = match_text(self.city)
+        super().save(*args, **kwargs)
+
+
+class Clinician(index.Indexed, models.Model):
+    """A clinician of a member hospital; their contact details are personal data."""
+
+    class Role(models.TextChoices):
+        CONTACT_PERSON = "contact", "Contact person"
+        CASE_MANAGER = "case_manager", "Case manager"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", "Email unconfirmed"
+        AWAITING = "awaiting", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+        SUSPENDED = "suspended", "Suspended"
+
+    class Source(models.TextChoices):
+        ENROLMENT = "enrolment", "Enrolment"
+        IMPORT = "import", "Import"
+        HELPDESK = "helpdesk", "Helpdesk"
+        NATIONAL_CONTACT_POINT = "ncp", "National contact point"
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254)
+    phone = models.CharField(max_length=40, blank=True)
+    specialty = models.CharField(max_length=120, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.OTHER)
+    languages = models.CharField(
+        max_length=200, blank=True, help_text="Languages for conferences, comma-separated."
+    )
+    hospital = models.ForeignKey(
+        Hospital, null=True, blank=True, on_delete=models.SET_NULL, related_name="clinicians"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.UNCONFIRMED)
+    privacy_version = models.CharField(
+        "privacy statement version consented to", max_length=80, blank=True
+    )
+    consented_at = models.DateTimeField(null=True, blank=True)
+    mailing_opt_out = models.BooleanField("left the mailing list", default=False)
+    time_zone = models.CharField(
+        max_length=64, blank=True, help_text="Only if different from the hospital's country."
+    )
+    last_verified = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.HELPDESK)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="clinician",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    search_fields = [
+        index.SearchField("first_name"),
+        index.SearchField("last_name"),
+        index.AutocompleteField("last_name"),
+        index.SearchField("specialty"),
+        index.FilterField("status"),
+        index.FilterField("role"),
+        index.FilterField("hospital"),
+    ]
+
+    class Meta:
+        ordering = ["last_name", "first_name"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="clinician_email_unique_ci"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def full_name(self):
+        return str(self)
+
+    @property
+    def effective_time_zone(self):
+        if self.time_zone:
+            return self.time_zone
+        if self.hospital_id:
+            return self.hospital.country.time_zone
+        return settings.TIME_ZONE
+
+    def clean(self):
+        super().clean()
+        self.email = (self.email or "").strip().lower()
+        errors = {}
+        if self.email:
+            clash = Clinician.objects.filter(email__iexact=self.email).exclude(pk=self.pk)
+            if clash.exists():
+                errors["email"] = "Another clinician already uses this email address."
+        if self.role == self.Role.CONTACT_PERSON and self.hospital_id:
+            others = contact_persons_of(self.hospital_id).exclude(pk=self.pk)
+            if others.count() >= MAX_CONTACT_PERSONS:
+                errors["role"] = (
+                    f"{self.hospital} already has {MAX_CONTACT_PERSONS} contact persons; "
+                    "a hospital names at most two. Choose another role, or change one of them first."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+
+def contact_persons_of(hospital_id):
+    return Clinician.objects.filter(
+        hospital_id=hospital_id, role=Clinician.Role.CONTACT_PERSON
+    ).exclude(status=Clinician.Status.SUSPENDED)
