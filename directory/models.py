@@ -154,6 +154,10 @@ class Clinician(index.Indexed, models.Model):
     def __str__(self):
         return f"{self.first_name} {self.last_name}"
 
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self):
         return str(self)
@@ -183,10 +187,6 @@ class Clinician(index.Indexed, models.Model):
                 )
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        self.email = (self.email or "").strip().lower()
-        super().save(*args, **kwargs)
 
 
 def contact_persons_of(hospital_id):
