@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,73 +16,199 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Country',
+            name="Country",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=2, unique=True, verbose_name='ISO code')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('time_zone', models.CharField(help_text='IANA time zone, e.g. Europe/Brussels.', max_length=64)),
-                ('membership', models.CharField(choices=[('EU', 'EU member state'), ('EEA', 'EEA state'), ('OTHER', 'Other')], max_length=5)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=2, unique=True, verbose_name="ISO code")),
+                ("name", models.CharField(max_length=80, unique=True)),
+                (
+                    "time_zone",
+                    models.CharField(
+                        help_text="IANA time zone, e.g. Europe/Brussels.", max_length=64
+                    ),
+                ),
+                (
+                    "membership",
+                    models.CharField(
+                        choices=[
+                            ("EU", "EU member state"),
+                            ("EEA", "EEA state"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=5,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'countries',
-                'ordering': ['name'],
+                "verbose_name_plural": "countries",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Hospital',
+            name="Hospital",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('city', models.CharField(blank=True, max_length=120)),
-                ('website', models.URLField(blank=True, max_length=300)),
-                ('ern_memberships', models.CharField(blank=True, help_text='European Reference Networks the hospital belongs to, comma-separated.', max_length=500, verbose_name='ERN memberships')),
-                ('taking_part', models.BooleanField(default=True)),
-                ('last_verified', models.DateField(blank=True, null=True)),
-                ('staff_notes', models.TextField(blank=True, help_text='Seen by staff only.')),
-                ('match_name', models.CharField(db_index=True, editable=False, max_length=255)),
-                ('match_city', models.CharField(blank=True, editable=False, max_length=120)),
-                ('country', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='hospitals', to='directory.country')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("city", models.CharField(blank=True, max_length=120)),
+                ("website", models.URLField(blank=True, max_length=300)),
+                (
+                    "ern_memberships",
+                    models.CharField(
+                        blank=True,
+                        help_text="European Reference Networks the hospital belongs to, comma-separated.",
+                        max_length=500,
+                        verbose_name="ERN memberships",
+                    ),
+                ),
+                ("taking_part", models.BooleanField(default=True)),
+                ("last_verified", models.DateField(blank=True, null=True)),
+                ("staff_notes", models.TextField(blank=True, help_text="Seen by staff only.")),
+                ("match_name", models.CharField(db_index=True, editable=False, max_length=255)),
+                ("match_city", models.CharField(blank=True, editable=False, max_length=120)),
+                (
+                    "country",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="hospitals",
+                        to="directory.country",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['country__name', 'name'],
+                "ordering": ["country__name", "name"],
             },
             bases=(modelsearch.index.Indexed, models.Model),
         ),
         migrations.CreateModel(
-            name='Clinician',
+            name="Clinician",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('email', models.EmailField(max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('specialty', models.CharField(blank=True, max_length=120)),
-                ('role', models.CharField(choices=[('contact', 'Contact person'), ('case_manager', 'Case manager'), ('other', 'Other')], default='other', max_length=20)),
-                ('languages', models.CharField(blank=True, help_text='Languages for conferences, comma-separated.', max_length=200)),
-                ('status', models.CharField(choices=[('unconfirmed', 'Email unconfirmed'), ('awaiting', 'Awaiting approval'), ('approved', 'Approved'), ('suspended', 'Suspended')], default='unconfirmed', max_length=20)),
-                ('privacy_version', models.CharField(blank=True, max_length=80, verbose_name='privacy statement version consented to')),
-                ('consented_at', models.DateTimeField(blank=True, null=True)),
-                ('mailing_opt_out', models.BooleanField(default=False, verbose_name='left the mailing list')),
-                ('time_zone', models.CharField(blank=True, help_text="Only if different from the hospital's country.", max_length=64)),
-                ('last_verified', models.DateField(blank=True, null=True)),
-                ('source', models.CharField(choices=[('enrolment', 'Enrolment'), ('import', 'Import'), ('helpdesk', 'Helpdesk'), ('ncp', 'National contact point')], default='helpdesk', max_length=20)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='clinician', to=settings.AUTH_USER_MODEL)),
-                ('hospital', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='clinicians', to='directory.hospital')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("email", models.EmailField(max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("specialty", models.CharField(blank=True, max_length=120)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("contact", "Contact person"),
+                            ("case_manager", "Case manager"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "languages",
+                    models.CharField(
+                        blank=True,
+                        help_text="Languages for conferences, comma-separated.",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("unconfirmed", "Email unconfirmed"),
+                            ("awaiting", "Awaiting approval"),
+                            ("approved", "Approved"),
+                            ("suspended", "Suspended"),
+                        ],
+                        default="unconfirmed",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "privacy_version",
+                    models.CharField(
+                        blank=True,
+                        max_length=80,
+                        verbose_name="privacy statement version consented to",
+                    ),
+                ),
+                ("consented_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "mailing_opt_out",
+                    models.BooleanField(default=False, verbose_name="left the mailing list"),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        blank=True,
+                        help_text="Only if different from the hospital's country.",
+                        max_length=64,
+                    ),
+                ),
+                ("last_verified", models.DateField(blank=True, null=True)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("enrolment", "Enrolment"),
+                            ("import", "Import"),
+                            ("helpdesk", "Helpdesk"),
+                            ("ncp", "National contact point"),
+                        ],
+                        default="helpdesk",
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="clinician",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "hospital",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="clinicians",
+                        to="directory.hospital",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['last_name', 'first_name'],
+                "ordering": ["last_name", "first_name"],
             },
             bases=(modelsearch.index.Indexed, models.Model),
         ),
         migrations.AddConstraint(
-            model_name='hospital',
-            constraint=models.UniqueConstraint(fields=('country', 'match_name', 'match_city'), name='hospital_unique_per_city'),
+            model_name="hospital",
+            constraint=models.UniqueConstraint(
+                fields=("country", "match_name", "match_city"), name="hospital_unique_per_city"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='clinician',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='clinician_email_unique_ci'),
+            model_name="clinician",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"), name="clinician_email_unique_ci"
+            ),
         ),
     ]
