@@ -165,4 +165,6 @@ LOGGING = {
 }
 
 # Directory spreadsheets larger than this are refused before they are read.
-DIRECTORY_IMPORT_MAX_BYTES = int(os.environ.get("DIRECTORY_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+DIRECTORY_IMPORT_MAX_BYTES = int(
+    os.environ.get("DIRECTORY_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
+)
