@@ -70,6 +70,7 @@ test: lint check pytest-sqlite pytest-postgres browser
 bench: migrate
 	@command -v wrk >/dev/null || [ "$$(id -u)" != "0" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true
 	$(PY) bench/pages.py
+	$(PY) bench/import_directory.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media var static_collected
