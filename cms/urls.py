@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
+from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
@@ -7,8 +10,25 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from home import views as home_views
 
+# Wagtail's and Django's own login forms take a password and skip the second factor:
+# both go to allauth's sign-in instead (which asks for TOTP, see directory/middleware.py).
+admin.site.login = login_required(admin.site.login)
+
 urlpatterns = [
+    path(
+        "admin/login/",
+        RedirectView.as_view(url=settings.LOGIN_URL, query_string=True),
+        name="cmss_admin_login",
+    ),
     path("admin/", include(wagtailadmin_urls)),
+    # Clinicians enrol at /enrol/, not through allauth's sign-up form.
+    path(
+        "accounts/signup/",
+        RedirectView.as_view(pattern_name="directory:enrol"),
+        name="cmss_signup",
+    ),
+    path("accounts/", include("allauth.urls")),
+    path("", include("directory.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", home_views.robots_txt, name="robots_txt"),

@@ -45,6 +45,11 @@ def test_seed_demo_builds_the_public_site_and_the_roles(client):
     assert [g.name for g in users["helpdesk"].groups.all()] == ["Helpdesk"]
     assert [g.name for g in users["editor"].groups.all()] == ["Editors"]
     assert [g.name for g in users["moderator"].groups.all()] == ["Moderators"]
+    from allauth.account.models import EmailAddress
+
+    for username in ("admin", "helpdesk", "editor", "moderator"):
+        address = EmailAddress.objects.get(user=users[username])
+        assert address.verified and address.primary
     for document in get_document_model().objects.all():
         with document.file.open("rb") as handle:
             assert handle.read(5) == b"%PDF-"

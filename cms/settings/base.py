@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -52,6 +55,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # After authentication: /admin/ needs staff access and, for staff, a TOTP-verified session.
+    "directory.middleware.StaffSecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -168,3 +174,37 @@ LOGGING = {
 DIRECTORY_IMPORT_MAX_BYTES = int(
     os.environ.get("DIRECTORY_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
 )
+
+# Sign-in (django-allauth): clinicians have no password and sign in with a code sent by
+# email; staff reach /admin/ only with a TOTP second factor (directory/middleware.py).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "/accounts/login/"
+# Not allauth's default profile page, which does not exist under Wagtail.
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+WAGTAILADMIN_LOGIN_URL = LOGIN_URL
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*"]
+ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CMSS] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
+# Added to allauth's defaults (sign-in 30/min per IP, 3 codes/min per address, 5 failed
+# sign-ins per 5 min per address): /enrol/ per IP, and per address (directory/views.py).
+ACCOUNT_RATE_LIMITS = {
+    "enrol": "20/h/ip",
+    "enrol_email": "3/h/key",
+}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = "CMSS"
+# Demo only: lets staff use /admin/ without TOTP. dev.py may turn it on; production.py
+# forces it off.
+CMSS_DEMO_RELAX_STAFF_MFA = False

@@ -18,3 +18,9 @@ STORAGES = {  # noqa: F405
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT = None  # static files come from the source folders (whitenoise finders)
+
+# Sign-in codes go to the terminal (console mail backend); http on the demo's loopback.
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+# The demo lets staff into /admin/ without setting up TOTP (README, "Signing in");
+# CMSS_DEMO_RELAX_STAFF_MFA=0 tries the real thing. Production never allows it.
+CMSS_DEMO_RELAX_STAFF_MFA = os.environ.get("CMSS_DEMO_RELAX_STAFF_MFA", "1") == "1"

@@ -15,3 +15,7 @@ WHITENOISE_AUTOREFRESH = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}}
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 STATIC_ROOT = None  # static files come from the source folders (whitenoise finders)
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+# Tests that sign staff in with force_login (no second factor) reach /admin/; the
+# second-factor tests (tests/test_signin.py) turn this off with override_settings.
+CMSS_DEMO_RELAX_STAFF_MFA = True

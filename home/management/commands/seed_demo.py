@@ -1,5 +1,6 @@
 """Load the demo content and the demo staff accounts; running it again creates nothing twice."""
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -51,8 +52,15 @@ class Command(BaseCommand):
         if not created:
             self.stdout.write("Demo content already present; nothing created.")
         self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/admin/"))
-        for username, role in users:
-            self.stdout.write(f"  {role:<10} username {username!r:<12} password {DEMO_PASSWORD!r}")
+        self.stdout.write("Staff sign in with email and password (clinicians get a code by email):")
+        for email, role in users:
+            self.stdout.write(f"  {role:<10} {email:<28} password {DEMO_PASSWORD}")
+        if getattr(settings, "CMSS_DEMO_RELAX_STAFF_MFA", False):
+            self.stdout.write(
+                "The demo lets staff into /admin/ without a TOTP second factor "
+                "(CMSS_DEMO_RELAX_STAFF_MFA=0 to require it, as production always does)."
+            )
+        self.stdout.write("Sign-in codes and other emails are printed in this terminal.")
 
     def publish(self, page):
         page.save_revision().publish()
@@ -166,5 +174,9 @@ class Command(BaseCommand):
                 created.append(f"user {username!r}")
             if group_name:
                 user.groups.add(Group.objects.get(name=group_name))
-            accounts.append((username, group_name or "admin"))
+            # Staff made outside allauth need a verified primary address to sign in there.
+            EmailAddress.objects.update_or_create(
+                user=user, email=user.email, defaults={"verified": True, "primary": True}
+            )
+            accounts.append((user.email, group_name or "admin"))
         return accounts

@@ -1,0 +1,148 @@
+"""Enrolment of clinicians at /enrol/: the record, email confirmation and the welcome email.
+
+The email code and the sign-in itself are allauth's; this module keeps the Clinician row in
+step with them (unconfirmed → awaiting approval) and never tells a caller whether an address
+was already known, so that views cannot leak it either.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from directory.models import Clinician, Hospital, match_text
+
+PROPOSED_NOTE = "Proposed at enrolment by {name} <{email}>; the helpdesk has not confirmed it yet."
+
+INFORMATION_PACKAGE_LINKS = [
+    ("Information package", "/information-package/"),
+    ("Privacy statement", "/information-package/privacy-statement/"),
+]
+
+
+def email_is_known(email):
+    """True if a clinician or a user account already has this address (any case)."""
+    from allauth.account.models import EmailAddress
+
+    email = email.strip()
+    return (
+        Clinician.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exists()
+        or get_user_model().objects.filter(email__iexact=email).exists()
+    )
+
+
+def propose_hospital(name, city, country, proposed_by):
+    """The hospital a clinician named that is not in the list, kept out of the public list.
+
+    An existing hospital with the same name and city (as compared by the import) is reused.
+    """
+    existing = Hospital.objects.filter(
+        country=country, match_name=match_text(name), match_city=match_text(city)
+    ).first()
+    if existing is not None:
+        return existing
+    hospital = Hospital(name=name.strip(), city=city.strip(), country=country, taking_part=False)
+    hospital.staff_notes = PROPOSED_NOTE.format(
+        name=f"{proposed_by['first_name']} {proposed_by['last_name']}",
+        email=proposed_by["email"],
+    )
+    hospital.save()
+    return hospital
+
+
+@transaction.atomic
+def record_enrolment(data, privacy_statement):
+    """Create the user account and the unconfirmed Clinician for a new address.
+
+    ``data`` is the enrolment form's cleaned data. Returns the Clinician. Raises
+    ``ValueError`` if the address is already known: callers check ``email_is_known`` first
+    and answer both cases the same way.
+    """
+    from allauth.account.adapter import get_adapter
+    from allauth.account.models import EmailAddress
+
+    email = data["email"].strip().lower()
+    if email_is_known(email):
+        raise ValueError("This address is already enrolled.")
+    hospital = data.get("hospital")
+    if hospital is None and data.get("proposed_name"):
+        hospital = propose_hospital(
+            data["proposed_name"], data["proposed_city"], data["proposed_country"], data
+        )
+    User = get_user_model()
+    user = User(
+        username=get_adapter().generate_unique_username(
+            [data["first_name"], data["last_name"], email]
+        ),
+        email=email,
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+    )
+    # Clinicians sign in with a code by email only.
+    user.set_unusable_password()
+    user.save()
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    return Clinician.objects.create(
+        first_name=data["first_name"],
+        last_name=data["last_name"],
+        email=email,
+        phone=data.get("phone", ""),
+        specialty=data.get("specialty", ""),
+        role=data["role"],
+        languages=data.get("languages", ""),
+        hospital=hospital,
+        status=Clinician.Status.UNCONFIRMED,
+        source=Clinician.Source.ENROLMENT,
+        privacy_version=privacy_statement.version_label,
+        consented_at=timezone.now(),
+        user=user,
+    )
+
+
+def mark_email_confirmed(email_address):
+    """allauth confirmed ``email_address``: its unconfirmed clinician now awaits approval.
+
+    Returns the number of clinicians moved (0 or 1). Raises nothing.
+    """
+    return Clinician.objects.filter(
+        user_id=email_address.user_id,
+        email__iexact=email_address.email,
+        status=Clinician.Status.UNCONFIRMED,
+    ).update(status=Clinician.Status.AWAITING, updated_at=timezone.now())
+
+
+def on_email_confirmed(sender, request, email_address, **kwargs):
+    """Receiver of allauth's ``email_confirmed`` signal (connected in DirectoryConfig.ready)."""
+    mark_email_confirmed(email_address)
+
+
+def welcome_email_text(clinician, base_url=None):
+    base_url = (base_url or settings.WAGTAILADMIN_BASE_URL).rstrip("/")
+    links = "\n".join(f"- {title}: {base_url}{path}" for title, path in INFORMATION_PACKAGE_LINKS)
+    return (
+        f"Dear {clinician.full_name},\n\n"
+        "Welcome to CMSS: the helpdesk has approved your enrolment. You can now see the "
+        "directory, request case conferences and register for webinars. Sign in with your "
+        f"email address at {base_url}{settings.LOGIN_URL}; we send you a code each time, "
+        "there is no password.\n\n"
+        "The information package tells you how the network works:\n"
+        f"{links}\n\n"
+        "You are on the network's mailing list; every message says how to leave it.\n\n"
+        "The CMSS helpdesk\n"
+    )
+
+
+def send_welcome_email(clinician):
+    """Send ``clinician`` the welcome email with the information package links.
+
+    Call it once the helpdesk has approved them. Returns the number of messages sent (1).
+    Raises what Django's mail backend raises (e.g. ``smtplib.SMTPException``).
+    """
+    return send_mail(
+        subject="[CMSS] Welcome to the clinicians' network",
+        message=welcome_email_text(clinician),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[clinician.email],
+    )
