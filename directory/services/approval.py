@@ -1,0 +1,49 @@
+"""Approving and suspending clinicians, with an audit-log entry for each change.
+
+The welcome email (information package, mailing list) is sent by the enrolment work when it sees a
+clinician approved; this module only changes the status and records who did it.
+"""
+
+from django.db import transaction
+from wagtail.log_actions import log
+
+from directory.models import Clinician
+
+APPROVE_ACTION = "cmss.clinician_approve"
+SUSPEND_ACTION = "cmss.clinician_suspend"
+
+
+def _change_status(clinician, status, action, by_user):
+    with transaction.atomic():
+        locked = Clinician.objects.select_for_update().get(pk=clinician.pk)
+        previous = locked.status
+        if previous == status:
+            clinician.status = status
+            return False
+        locked.status = status
+        locked.save(update_fields=["status", "updated_at"])
+        log(
+            instance=locked,
+            action=action,
+            user=by_user,
+            data={"from": previous, "to": status},
+        )
+    clinician.status = status
+    return True
+
+
+def approve_clinician(clinician, by_user):
+    """Approve ``clinician``: status "approved" and an audit-log entry by ``by_user``.
+
+    Returns True if the status changed, False if they were already approved. Raises nothing. The
+    welcome email is sent by the enrolment work, not here.
+    """
+    return _change_status(clinician, Clinician.Status.APPROVED, APPROVE_ACTION, by_user)
+
+
+def suspend_clinician(clinician, by_user):
+    """Suspend ``clinician``: status "suspended" and an audit-log entry by ``by_user``.
+
+    Returns True if the status changed, False if they were already suspended. Raises nothing.
+    """
+    return _change_status(clinician, Clinician.Status.SUSPENDED, SUSPEND_ACTION, by_user)

@@ -1,0 +1,48 @@
+"""Directory spreadsheets that are safe to open, and the audit-log record of who exported what.
+
+A cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return would be read as a
+formula by a spreadsheet program ("CSV injection"); such cells are prefixed with an apostrophe,
+which spreadsheets show as text. Phone numbers such as ``+32 2 555 01 01`` are left alone.
+"""
+
+import re
+
+from wagtail.log_actions import log
+
+EXPORT_ACTION = "cmss.directory_export"
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ()./-]*")
+
+
+def formula_safe(value, *, phone=False):
+    """``value`` as it may go into a CSV cell: prefixed with ``'`` if it would start a formula.
+
+    With ``phone=True`` a value that is only a phone number (digits, spaces, ``()./-``, an optional
+    leading ``+``) stays as it is. Values that are not strings are returned unchanged.
+    """
+    if not isinstance(value, str) or not value.startswith(FORMULA_TRIGGERS):
+        return value
+    if phone and PHONE_NUMBER.fullmatch(value):
+        return value
+    return f"'{value}"
+
+
+def log_export(user, model, export_format, filters, rows):
+    """Record in Wagtail's audit log that ``user`` exported ``rows`` rows of ``model``.
+
+    The entry is filed under the exporting user (an export is not about one hospital or clinician)
+    with action ``cmss.directory_export`` and data: model label, format, the list filters and
+    search used (a dict of lists, as in a query string) and the number of rows. Returns the entry.
+    """
+    return log(
+        instance=user,
+        action=EXPORT_ACTION,
+        user=user,
+        title=f"Export of {model._meta.verbose_name_plural}",
+        data={
+            "model": model._meta.label,
+            "format": export_format,
+            "filters": filters,
+            "rows": rows,
+        },
+    )

@@ -1,0 +1,282 @@
+"""Admin views of the directory: hospital and clinician snippets, cut down to the user's countries.
+
+Every view that reaches rows (listing, export, edit, delete, copy, history, usage, inspect,
+chooser, approve and suspend) goes through services/access.py, so a national contact point gets a
+404 for another country's rows rather than a page that merely hides them.
+"""
+
+from django.http import Http404
+from django.urls import path, reverse
+from wagtail.admin.views.generic.base import BaseOperationView
+from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
+from wagtail.admin.widgets.button import Button
+from wagtail.snippets.views import chooser as chooser_views
+from wagtail.snippets.views import snippets as snippet_views
+from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
+
+from directory.models import Clinician, Hospital
+from directory.services import access, approval, exports
+
+PHONE_FIELDS = {"phone"}
+
+
+class ScopedObjectMixin:
+    """Raise 404 for a hospital or clinician outside the user's countries."""
+
+    def get_object(self, *args, **kwargs):
+        obj = super().get_object(*args, **kwargs)
+        if not access.in_scope(self.request.user, obj):
+            raise Http404
+        return obj
+
+
+class ScopedFormMixin:
+    """Offer only the user's countries and hospitals in the create and edit forms."""
+
+    def get_form(self, *args, **kwargs):
+        return access.limit_form_choices(super().get_form(*args, **kwargs), self.request.user)
+
+
+class DirectoryIndexView(snippet_views.IndexView):
+    """The listing and its CSV/XLSX export: formula-safe cells and an audit-log entry per export."""
+
+    def preprocess_field_value(self, field, value, export_format):
+        value = super().preprocess_field_value(field, value, export_format)
+        if export_format == self.FORMAT_CSV:
+            return exports.formula_safe(value, phone=field in PHONE_FIELDS)
+        return value
+
+    def generate_xlsx_row(self, worksheet, row_dict, date_format=None):
+        for cell in super().generate_xlsx_row(worksheet, row_dict, date_format=date_format):
+            # A string cell is a text cell, whatever it starts with (formulae and phone numbers).
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+            yield cell
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        filters = {key: values for key, values in self.request.GET.lists() if key != "export"}
+        exports.log_export(
+            self.request.user, self.model, spreadsheet_format, filters, queryset.count()
+        )
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+
+class EditView(ScopedFormMixin, ScopedObjectMixin, snippet_views.EditView):
+    pass
+
+
+class CreateView(ScopedFormMixin, snippet_views.CreateView):
+    pass
+
+
+class CopyView(ScopedFormMixin, ScopedObjectMixin, snippet_views.CopyView):
+    pass
+
+
+class DeleteView(ScopedObjectMixin, snippet_views.DeleteView):
+    pass
+
+
+class UsageView(ScopedObjectMixin, snippet_views.UsageView):
+    pass
+
+
+class HistoryView(ScopedObjectMixin, snippet_views.HistoryView):
+    pass
+
+
+class InspectView(ScopedObjectMixin, snippet_views.InspectView):
+    pass
+
+
+class ScopedChooserMixin:
+    def get_object_list(self):
+        return access.visible_to(self.request.user, super().get_object_list())
+
+
+class ChooseView(ScopedChooserMixin, chooser_views.ChooseView):
+    pass
+
+
+class ChooseResultsView(ScopedChooserMixin, chooser_views.ChooseResultsView):
+    pass
+
+
+class ChosenView(chooser_views.SnippetChosenView):
+    def get_object(self, pk):
+        return access.visible_to(self.request.user, self.model_class.objects.all()).get(pk=pk)
+
+
+class ChosenMultipleView(chooser_views.SnippetChosenMultipleView):
+    def get_objects(self, pks):
+        return access.visible_to(self.request.user, super().get_objects(pks))
+
+
+class DirectoryChooserViewSet(chooser_views.SnippetChooserViewSet):
+    choose_view_class = ChooseView
+    choose_results_view_class = ChooseResultsView
+    chosen_view_class = ChosenView
+    chosen_multiple_view_class = ChosenMultipleView
+
+
+class DirectoryViewSet(SnippetViewSet):
+    """Common ground of the hospital and clinician snippets: scoped views, ORM search, export."""
+
+    index_view_class = DirectoryIndexView
+    add_view_class = CreateView
+    edit_view_class = EditView
+    copy_view_class = CopyView
+    delete_view_class = DeleteView
+    usage_view_class = UsageView
+    history_view_class = HistoryView
+    inspect_view_class = InspectView
+    chooser_viewset_class = DirectoryChooserViewSet
+    # Plain database search (icontains) over search_fields: it accepts any scoping filter.
+    search_backend_name = None
+    related = ()
+
+    def get_queryset(self, request):
+        queryset = self.model._default_manager.all()
+        if self.related:  # select_related() without names would follow every foreign key
+            queryset = queryset.select_related(*self.related)
+        return access.visible_to(request.user, queryset)
+
+
+class HospitalViewSet(DirectoryViewSet):
+    model = Hospital
+    icon = "site"
+    menu_order = 100
+    related = ("country",)
+    list_display = ["name", "city", "country", "taking_part", "last_verified"]
+    list_filter = ["country", "taking_part"]
+    search_fields = ["name", "city"]
+    list_export = [
+        "name",
+        "city",
+        "country.code",
+        "country.name",
+        "website",
+        "ern_memberships",
+        "taking_part",
+        "last_verified",
+    ]
+    export_headings = {"country.code": "Country code", "country.name": "Country"}
+    export_filename = "hospitals"
+
+
+class ClinicianStatusView(PermissionCheckedMixin, BaseOperationView):
+    """POST only: change a clinician's status through services/approval.py."""
+
+    permission_required = "change"
+    operation = None
+    success_message_text = ""
+    index_url_name = None
+
+    def get_base_object_queryset(self):
+        return access.clinicians_visible_to(self.request.user)
+
+    def perform_operation(self):
+        self.operation(self.object, self.request.user)
+
+    def get_success_message(self):
+        return self.success_message_text.format(clinician=self.object)
+
+    def get_success_url(self):
+        return self.next_url or reverse(self.index_url_name)
+
+
+class ApproveClinicianView(ClinicianStatusView):
+    operation = staticmethod(approval.approve_clinician)
+    success_message_text = "{clinician} is approved."
+
+
+class SuspendClinicianView(ClinicianStatusView):
+    operation = staticmethod(approval.suspend_clinician)
+    success_message_text = "{clinician} is suspended."
+
+
+class ClinicianViewSet(DirectoryViewSet):
+    model = Clinician
+    icon = "user"
+    menu_order = 200
+    related = ("hospital__country",)
+    list_display = ["__str__", "email", "hospital", "role", "status"]
+    list_filter = ["hospital__country", "status", "role", "hospital__taking_part"]
+    search_fields = ["first_name", "last_name", "email", "specialty", "hospital__name"]
+    list_export = [
+        "first_name",
+        "last_name",
+        "email",
+        "phone",
+        "specialty",
+        "get_role_display",
+        "languages",
+        "hospital.name",
+        "hospital.city",
+        "hospital.country.code",
+        "get_status_display",
+        "last_verified",
+    ]
+    export_headings = {
+        "get_role_display": "Role",
+        "hospital.name": "Hospital",
+        "hospital.city": "City",
+        "hospital.country.code": "Country code",
+        "get_status_display": "Status",
+    }
+    export_filename = "clinicians"
+
+    def status_view(self, view_class):
+        return self.construct_view(view_class, index_url_name=self.get_url_name("list"))
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "approve/<str:pk>/",
+                self.status_view(ApproveClinicianView),
+                name="approve",
+            ),
+            path(
+                "suspend/<str:pk>/",
+                self.status_view(SuspendClinicianView),
+                name="suspend",
+            ),
+        ]
+
+
+class DirectoryViewSetGroup(SnippetViewSetGroup):
+    menu_label = "Directory"
+    menu_icon = "group"
+    menu_order = 250
+    items = (HospitalViewSet, ClinicianViewSet)
+
+
+def clinician_status_buttons(clinician, user, next_url=None):
+    """Approve and suspend buttons for a clinician's row, for those who may change them."""
+    if not isinstance(clinician, Clinician) or not user.has_perm("directory.change_clinician"):
+        return []
+    viewset = Clinician.snippet_viewset
+    buttons = []
+    for name, label, hidden_for in (
+        ("approve", "Approve", Clinician.Status.APPROVED),
+        ("suspend", "Suspend", Clinician.Status.SUSPENDED),
+    ):
+        if clinician.status == hidden_for:
+            continue
+        url = reverse(viewset.get_url_name(name), args=[clinician.pk])
+        if next_url:
+            url = f"{url}?next={next_url}"
+        buttons.append(
+            Button(
+                label,
+                icon_name="check" if name == "approve" else "cross",
+                attrs={
+                    "data-controller": "w-action",
+                    "data-action": "w-action#post",
+                    "data-w-action-url-value": url,
+                },
+                priority=10,
+            )
+        )
+    return buttons

@@ -1,0 +1,27 @@
+"""The directory in the Wagtail admin: one "Directory" menu, approve/suspend buttons, log actions."""
+
+from wagtail import hooks
+from wagtail.snippets.models import register_snippet
+
+from directory.services.approval import APPROVE_ACTION, SUSPEND_ACTION
+from directory.services.exports import EXPORT_ACTION
+from directory.views_admin import DirectoryViewSetGroup, clinician_status_buttons
+
+register_snippet(DirectoryViewSetGroup)
+
+
+@hooks.register("register_snippet_listing_buttons")
+def directory_status_buttons(snippet, user, next_url=None):
+    return clinician_status_buttons(snippet, user, next_url)
+
+
+@hooks.register("register_log_actions")
+def directory_log_actions(actions):
+    actions.register_action(EXPORT_ACTION, "Directory export", "Exported the directory")
+    actions.register_action(APPROVE_ACTION, "Approve clinician", "Approved the clinician")
+    actions.register_action(SUSPEND_ACTION, "Suspend clinician", "Suspended the clinician")
+    # Logged by services/personal_data.py (a clinician's own download and erasure).
+    actions.register_action(
+        "cmss.personal_data_export", "Personal data export", "Exported their personal data"
+    )
+    actions.register_action("cmss.erasure", "Erasure", "Erased a clinician's personal data")
