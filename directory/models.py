@@ -56,6 +56,8 @@ class Hospital(index.Indexed, models.Model):
     # name and city as compared (see match_text): the import matches hospitals on these.
     match_name = models.CharField(max_length=255, editable=False, db_index=True)
     match_city = models.CharField(max_length=120, editable=False, blank=True)
+    # Folded name, city and country, for the directory search (see directory/search.py).
+    search_text = models.CharField(max_length=500, editable=False, blank=True)
 
     search_fields = [
         index.SearchField("name"),
@@ -77,9 +79,17 @@ class Hospital(index.Indexed, models.Model):
         return f"{self.name}, {self.city}" if self.city else self.name
 
     def save(self, *args, **kwargs):
+        from directory.search import clinician_search_text, hospital_search_text
+
         self.match_name = match_text(self.name)
         self.match_city = match_text(self.city)
+        self.search_text = hospital_search_text(self)
         super().save(*args, **kwargs)
+        # Clinicians are found by their hospital's name and city too.
+        clinicians = list(self.clinicians.all())
+        for clinician in clinicians:
+            clinician.search_text = clinician_search_text(clinician, self)
+        Clinician.objects.bulk_update(clinicians, ["search_text"], batch_size=500)
 
 
 class Clinician(index.Indexed, models.Model):
@@ -134,6 +144,8 @@ class Clinician(index.Indexed, models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Folded names, specialty, languages and hospital, for the directory search.
+    search_text = models.CharField(max_length=1000, editable=False, blank=True)
 
     search_fields = [
         index.SearchField("first_name"),
@@ -155,7 +167,13 @@ class Clinician(index.Indexed, models.Model):
         return f"{self.first_name} {self.last_name}"
 
     def save(self, *args, **kwargs):
+        from directory.search import clinician_search_text
+
         self.email = (self.email or "").strip().lower()
+        self.search_text = clinician_search_text(self, self.hospital if self.hospital_id else None)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
 
     @property

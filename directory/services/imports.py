@@ -25,6 +25,7 @@ from wagtail.search.backends import get_search_backends
 
 from directory.countries import country_code
 from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, match_text
+from directory.search import clinician_search_text, hospital_search_text
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 COLUMNS = (
@@ -499,6 +500,8 @@ class _Plan:
             "role",
             "status",
             "hospital_id",
+            "languages",
+            "search_text",
         ):
             self.existing_clinicians[clinician.email.lower()] = clinician
             if _counts_as_contact(clinician):
@@ -821,7 +824,13 @@ def run_import(source, *, filename=None, skip_invalid=False, dry_run=False):
 
 
 def _write(plan):
+    countries = {country.pk: country for country in plan.countries.values()}
+    for hospital_plan in plan.hospitals.values():
+        # The countries are at hand: no query per hospital for the search text.
+        hospital_plan.instance.country = countries[hospital_plan.instance.country_id]
     new_hospitals = [p.instance for p in plan.hospitals.values() if p.is_new]
+    for hospital in new_hospitals:
+        hospital.search_text = hospital_search_text(hospital)
     Hospital.objects.bulk_create(new_hospitals, batch_size=BATCH_SIZE)
     if any(h.pk is None for h in new_hospitals):  # a database that returns no ids from bulk inserts
         saved = {
@@ -837,6 +846,13 @@ def _write(plan):
     now = timezone.now()
     for person in plan.clinicians.values():
         person.instance.hospital_id = person.hospital.instance.pk
+        search_text = clinician_search_text(person.instance, person.hospital.instance)
+        if search_text != person.instance.search_text:
+            person.instance.search_text = search_text
+            if not person.is_new and not person.changes:
+                # Found differently now (e.g. moved hospital), though nothing shown changed.
+                changed_clinicians.append(person.instance)
+            changed_fields.add("search_text")
         if person.is_new:
             new_clinicians.append(person.instance)
         elif person.changes:

@@ -1,0 +1,95 @@
+"""/account/: a clinician sees, corrects, downloads and erases their own data."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from directory.access import clinician_for
+from directory.account_forms import ErasureForm, MailingListForm, OwnRecordForm
+from directory.services.personal_data import collect_own_data, erase_clinician, record_export
+
+
+def _own_clinician(view):
+    """Signed in, with a clinician record: otherwise the sign-in page or an explanation."""
+
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        clinician = clinician_for(request.user)
+        if clinician is None:
+            return render(request, "directory/account_no_record.html", status=404)
+        return view(request, clinician, *args, **kwargs)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+@require_http_methods(["GET", "POST"])
+@_own_clinician
+def account(request, clinician):
+    """The clinician's record, with a form to correct it."""
+    form = OwnRecordForm(request.POST or None, instance=clinician)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your details have been saved.")
+        return redirect("directory:account")
+    return render(
+        request,
+        "directory/account.html",
+        {
+            "clinician": clinician,
+            "form": form,
+            "mailing_form": MailingListForm(
+                initial={"stay_on_list": not clinician.mailing_opt_out}
+            ),
+        },
+    )
+
+
+@require_POST
+@_own_clinician
+def mailing_list(request, clinician):
+    form = MailingListForm(request.POST)
+    form.is_valid()
+    clinician.mailing_opt_out = not form.cleaned_data.get("stay_on_list", False)
+    clinician.save(update_fields=["mailing_opt_out", "updated_at"])
+    messages.success(
+        request,
+        "You have left the mailing list."
+        if clinician.mailing_opt_out
+        else "You are on the mailing list.",
+    )
+    return redirect("directory:account")
+
+
+@require_http_methods(["GET"])
+@_own_clinician
+def download(request, clinician):
+    """Everything held about the clinician, as a JSON file; the export goes to the audit log."""
+    data = collect_own_data(clinician)
+    record_export(clinician, request.user)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False), content_type="application/json"
+    )
+    stamp = timezone.localdate().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="cmss-my-data-{stamp}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@_own_clinician
+def erase(request, clinician):
+    """Ask for confirmation, then erase the clinician and their account and sign them out."""
+    form = ErasureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        erase_clinician(clinician, requested_by=request.user)
+        logout(request)
+        return render(request, "directory/account_erased.html")
+    return render(request, "directory/account_erase.html", {"form": form})
