@@ -7,6 +7,7 @@ chooser, approve and suspend) goes through services/access.py, so a national con
 
 from django.http import Http404
 from django.urls import path, reverse
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import BaseOperationView
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import Button
@@ -250,6 +251,18 @@ class DirectoryViewSetGroup(SnippetViewSetGroup):
     menu_icon = "group"
     menu_order = 250
     items = (HospitalViewSet, ClinicianViewSet)
+
+    def get_submenu_items(self):
+        from directory.import_views import may_import
+
+        class ImportMenuItem(MenuItem):
+            def is_shown(self, request):
+                return may_import(request.user)
+
+        return [
+            *super().get_submenu_items(),
+            ImportMenuItem("Import spreadsheet", reverse("directory_import"), icon_name="upload"),
+        ]
 
 
 def clinician_status_buttons(clinician, user, next_url=None):

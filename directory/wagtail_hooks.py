@@ -1,8 +1,10 @@
 """The directory in the Wagtail admin: one "Directory" menu, approve/suspend buttons, log actions."""
 
+from django.urls import path
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
+from directory import import_views
 from directory.services.approval import APPROVE_ACTION, SUSPEND_ACTION
 from directory.services.exports import EXPORT_ACTION
 from directory.views_admin import DirectoryViewSetGroup, clinician_status_buttons
@@ -25,3 +27,11 @@ def directory_log_actions(actions):
         "cmss.personal_data_export", "Personal data export", "Exported their personal data"
     )
     actions.register_action("cmss.erasure", "Erasure", "Erased a clinician's personal data")
+    actions.register_action(
+        import_views.IMPORT_ACTION, "Directory import", "Imported the directory"
+    )
+
+
+@hooks.register("register_admin_urls")
+def directory_import_urls():
+    return [path("directory/import/", import_views.import_directory, name="directory_import")]

@@ -496,3 +496,30 @@ def test_the_count_check_sees_a_query_per_row(client, helpdesk, monkeypatch):
     add_hospitals(2, 10, countries)
     many = listing_queries(client, url)
     assert many > few
+
+
+@pytest.mark.django_db
+def test_approval_sends_one_welcome_email_after_commit(
+    brussels, helpdesk, mailoutbox, django_capture_on_commit_callbacks
+):
+    clinician = make_clinician(brussels, "welcome@example.eu", status=Clinician.Status.AWAITING)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_clinician(clinician, helpdesk)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_clinician(clinician, helpdesk)  # already approved: no second welcome
+    welcomes = [m for m in mailoutbox if "welcome@example.eu" in m.to]
+    assert len(welcomes) == 1
+    assert "/information-package/" in welcomes[0].body
+
+
+@pytest.mark.django_db
+def test_a_rolled_back_approval_sends_no_welcome(brussels, helpdesk, mailoutbox):
+    from django.db import transaction
+
+    clinician = make_clinician(brussels, "rollback@example.eu", status=Clinician.Status.AWAITING)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        approve_clinician(clinician, helpdesk)
+        raise RuntimeError("something later failed")
+    clinician.refresh_from_db()
+    assert clinician.status == Clinician.Status.AWAITING
+    assert not [m for m in mailoutbox if "rollback@example.eu" in m.to]

@@ -1,7 +1,6 @@
 """Approving and suspending clinicians, with an audit-log entry for each change.
 
-The welcome email (information package, mailing list) is sent by the enrolment work when it sees a
-clinician approved; this module only changes the status and records who did it.
+Approval also sends the welcome email (information package links), once the change is committed.
 """
 
 from django.db import transaction
@@ -35,10 +34,16 @@ def _change_status(clinician, status, action, by_user):
 def approve_clinician(clinician, by_user):
     """Approve ``clinician``: status "approved" and an audit-log entry by ``by_user``.
 
-    Returns True if the status changed, False if they were already approved. Raises nothing. The
-    welcome email is sent by the enrolment work, not here.
+    Returns True if the status changed, False if they were already approved (and then sends no
+    second welcome). The welcome email goes out after the transaction commits.
     """
-    return _change_status(clinician, Clinician.Status.APPROVED, APPROVE_ACTION, by_user)
+    from directory.services.enrolment import send_welcome_email
+
+    changed = _change_status(clinician, Clinician.Status.APPROVED, APPROVE_ACTION, by_user)
+    if changed:
+        pk = clinician.pk
+        transaction.on_commit(lambda: send_welcome_email(Clinician.objects.get(pk=pk)))
+    return changed
 
 
 def suspend_clinician(clinician, by_user):
