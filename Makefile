@@ -71,6 +71,7 @@ bench: migrate
 	@command -v wrk >/dev/null || [ "$$(id -u)" != "0" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true
 	$(PY) bench/pages.py
 	$(PY) bench/import_directory.py
+	$(PY) bench/directory_search.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media var static_collected
