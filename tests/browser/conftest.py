@@ -8,12 +8,18 @@ import io
 import os
 
 import pytest
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
+from django.test import Client
 from PIL import Image as PILImage
 from playwright.sync_api import sync_playwright
 from wagtail.images import get_image_model
 from wagtail.models import Collection, Locale, Page
 
+from directory.countries import COUNTRIES
+from directory.models import Clinician, Country, Hospital
 from home.models import HomePageCallToAction, InformationPackageDocument
 
 from ..conftest import publish
@@ -183,3 +189,87 @@ def site_pages(
     )
     publish(package_page)
     return live_server.url
+
+
+@pytest.fixture
+def countries(transactional_db):
+    """The countries of the network: created by a data migration, gone after a flush."""
+    for code, name, zone, membership in COUNTRIES:
+        Country.objects.get_or_create(
+            code=code, defaults={"name": name, "time_zone": zone, "membership": membership}
+        )
+    return {country.code: country for country in Country.objects.all()}
+
+
+@pytest.fixture
+def hospitals(countries):
+    """Hospitals taking part in three countries, and one that no longer does."""
+    made = {}
+    for key, name, city, code in (
+        ("charite", "Charité", "Berlin", "DE"),
+        ("erasme", "Hôpital Erasme", "Brussels", "BE"),
+        ("karolinska", "Karolinska University Hospital", "Stockholm", "SE"),
+    ):
+        made[key] = Hospital.objects.create(name=name, city=city, country=countries[code])
+    made["former"] = Hospital.objects.create(
+        name="Former Hospital", city="Lyon", country=countries["FR"], taking_part=False
+    )
+    return made
+
+
+@pytest.fixture
+def directory_site(live_server, privacy_page, hospitals):
+    """The pages around the directory (home, information package, privacy statement in force)
+    with hospitals to choose from; returns the live server URL."""
+    return live_server.url
+
+
+@pytest.fixture
+def make_clinician(hospitals):
+    """make_clinician(first, last, email, hospital="charite", user=True, **fields) -> Clinician,
+    approved and with a verified, passwordless account unless told otherwise."""
+
+    def make(first_name, last_name, email, hospital="charite", user=True, **fields):
+        account = None
+        if user:
+            account = get_user_model().objects.create_user(
+                username=email.split("@")[0], email=email
+            )
+            account.set_unusable_password()
+            account.save()
+            EmailAddress.objects.create(user=account, email=email, primary=True, verified=True)
+        fields.setdefault("status", Clinician.Status.APPROVED)
+        fields.setdefault("role", Clinician.Role.CASE_MANAGER)
+        return Clinician.objects.create(
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            hospital=hospitals[hospital] if hospital else None,
+            user=account,
+            **fields,
+        )
+
+    return make
+
+
+@pytest.fixture
+def signed_in_page(open_page, directory_site):
+    """signed_in_page(user, viewport=DESKTOP, javascript=False) -> a page whose context holds
+    the session cookie of `user` (made by Django's test client, not by the sign-in form)."""
+
+    def make(user, viewport=DESKTOP, javascript=False):
+        client = Client()
+        client.force_login(user)
+        page = open_page(viewport, javascript)
+        page.context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": directory_site,
+                }
+            ]
+        )
+        return page
+
+    return make
