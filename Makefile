@@ -20,10 +20,14 @@ $(STAMP): pyproject.toml
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
+# The task worker (mail) runs beside the server and stops with it.
 run: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py retry_mail
 	@echo ""
 	@echo "CMSS runs on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/; Ctrl-C stops it)"
+	@$(PY) manage.py db_worker --backend background --queue-name '*' --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
@@ -71,6 +75,7 @@ bench: migrate
 	@command -v wrk >/dev/null || [ "$$(id -u)" != "0" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true
 	$(PY) bench/pages.py
 	$(PY) bench/import_directory.py
+	$(PY) bench/mail.py
 	$(PY) bench/directory_search.py
 
 clean:

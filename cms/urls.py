@@ -28,6 +28,8 @@ urlpatterns = [
         name="cmss_signup",
     ),
     path("accounts/", include("allauth.urls")),
+    # The mail provider's delivery webhook, /anymail/<provider>/tracking/ (cms/mail/webhooks.py).
+    path("anymail/", include("anymail.urls")),
     path("", include("directory.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, name="sitemap"),

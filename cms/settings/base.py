@@ -1,6 +1,7 @@
 """Settings shared by every environment; the environment-specific modules import these and adjust."""
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
@@ -18,6 +19,7 @@ INSTALLED_APPS = [
     "events",
     "directory",
     "home",
+    "cms.mail",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -44,6 +46,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +144,36 @@ DEFAULT_FROM_EMAIL = os.environ.get(
 )
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 HELPDESK_EMAIL = os.environ.get("HELPDESK_EMAIL", "helpdesk@cmss.example.eu")
+# A send that hangs must end well before the worker's lease on the message does.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+
+# Background work (the Django tasks API, django-tasks). Wagtail's own tasks (search and
+# reference index) run on "default", inline as Wagtail expects; ours run on "background",
+# stored in the database and run by `manage.py db_worker --backend background
+# --queue-name '*'` (make run starts one).
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "background": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "mail"],
+    },
+}
+
+# The mail service (cms/mail): every message is logged, sent by a task after commit, and
+# retried after a transient error after each of these delays (seconds), then marked failed.
+CMSS_MAIL_RETRY_DELAYS = [30, 120, 600, 1800, 3600]
+# A message still "sending" this long after a worker claimed it was interrupted: it is marked
+# failed for the helpdesk to resend, never sent again automatically (manage.py retry_mail).
+CMSS_MAIL_SENDING_LEASE_SECONDS = 900
+# A queued message with no task run after this long is handed to the task again.
+CMSS_MAIL_REQUEUE_AFTER_SECONDS = 60
+# An SMTP connection idle longer than this is closed rather than reused.
+CMSS_MAIL_CONNECTION_IDLE_SECONDS = 20
+# anymail's tracking webhook (/anymail/<provider>/tracking/) takes basic auth "user:password".
+# Unset, a random value that nobody knows makes every call fail with 400.
+ANYMAIL = {
+    "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET") or secrets.token_urlsafe(32),
+}
 
 # Wagtail
 WAGTAIL_SITE_NAME = "CMSS"
@@ -182,6 +216,8 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "/accounts/login/"
+# allauth's emails (sign-in codes, confirmations) go through the mail service and its log.
+ACCOUNT_ADAPTER = "cms.mail.adapter.AccountAdapter"
 # Not allauth's default profile page, which does not exist under Wagtail.
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
@@ -210,3 +246,16 @@ MFA_TOTP_ISSUER = "CMSS"
 # Demo only: lets staff use /admin/ without TOTP. dev.py may turn it on; production.py
 # forces it off.
 CMSS_DEMO_RELAX_STAFF_MFA = False
+
+# Webex: the simulated backend (no network) unless WEBEX_BACKEND names the API one,
+# events.webex.api.WebexAPI. Refreshed tokens are kept in the shared cache.
+WEBEX_BACKEND = os.environ.get("WEBEX_BACKEND", "events.webex.simulated.SimulatedWebex")
+WEBEX_API_URL = os.environ.get("WEBEX_API_URL", "https://webexapis.com/v1")
+WEBEX_ACCESS_TOKEN = os.environ.get("WEBEX_ACCESS_TOKEN", "")
+WEBEX_REFRESH_TOKEN = os.environ.get("WEBEX_REFRESH_TOKEN", "")
+WEBEX_CLIENT_ID = os.environ.get("WEBEX_CLIENT_ID", "")
+WEBEX_CLIENT_SECRET = os.environ.get("WEBEX_CLIENT_SECRET", "")
+WEBEX_TIMEOUT = 10  # seconds, every call
+WEBEX_MAX_RETRIES = 3
+WEBEX_MAX_RETRY_AFTER = 60  # a longer 429 wait is left to a later retry, not slept through
+WEBEX_WEBINAR_SESSION_TYPE_ID = os.environ.get("WEBEX_WEBINAR_SESSION_TYPE_ID") or None

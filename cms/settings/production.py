@@ -45,9 +45,12 @@ EMAIL_BACKEND = os.environ.get(
     os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
 )
 ANYMAIL = {
-    key.removeprefix("ANYMAIL_"): value
-    for key, value in os.environ.items()
-    if key.startswith("ANYMAIL_") and key != "ANYMAIL_BACKEND"
+    **ANYMAIL,  # noqa: F405  (WEBHOOK_SECRET: refuse every webhook call when unset)
+    **{
+        key.removeprefix("ANYMAIL_"): value
+        for key, value in os.environ.items()
+        if key.startswith("ANYMAIL_") and key != "ANYMAIL_BACKEND" and value
+    },
 }
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

@@ -19,3 +19,17 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
 # Tests that sign staff in with force_login (no second factor) reach /admin/; the
 # second-factor tests (tests/test_signin.py) turn this off with override_settings.
 CMSS_DEMO_RELAX_STAFF_MFA = True
+# Tasks run inline; mail is sent when the test's transaction would commit
+# (django_capture_on_commit_callbacks) and retries do not wait.
+TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "background": {
+        "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+        "QUEUES": ["default", "mail"],
+    },
+}
+CMSS_MAIL_RETRY_DELAYS = [0, 0, 0]
+ANYMAIL = {
+    "WEBHOOK_SECRET": "tracker:test-webhook-secret",
+    "MAILGUN_WEBHOOK_SIGNING_KEY": "test-signing-key",
+}

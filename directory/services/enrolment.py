@@ -7,10 +7,10 @@ was already known, so that views cannot leak it either.
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from cms.mail.services import send_mail
 from directory.models import Clinician, Hospital, match_text
 
 PROPOSED_NOTE = "Proposed at enrolment by {name} <{email}>; the helpdesk has not confirmed it yet."
@@ -118,31 +118,27 @@ def on_email_confirmed(sender, request, email_address, **kwargs):
     mark_email_confirmed(email_address)
 
 
-def welcome_email_text(clinician, base_url=None):
+def welcome_context(clinician, base_url=None):
     base_url = (base_url or settings.WAGTAILADMIN_BASE_URL).rstrip("/")
-    links = "\n".join(f"- {title}: {base_url}{path}" for title, path in INFORMATION_PACKAGE_LINKS)
-    return (
-        f"Dear {clinician.full_name},\n\n"
-        "Welcome to CMSS: the helpdesk has approved your enrolment. You can now see the "
-        "directory, request case conferences and register for webinars. Sign in with your "
-        f"email address at {base_url}{settings.LOGIN_URL}; we send you a code each time, "
-        "there is no password.\n\n"
-        "The information package tells you how the network works:\n"
-        f"{links}\n\n"
-        "You are on the network's mailing list; every message says how to leave it.\n\n"
-        "The CMSS helpdesk\n"
-    )
+    return {
+        "clinician": clinician,
+        "sign_in_url": f"{base_url}{settings.LOGIN_URL}",
+        "links": [(title, f"{base_url}{path}") for title, path in INFORMATION_PACKAGE_LINKS],
+    }
 
 
 def send_welcome_email(clinician):
-    """Send ``clinician`` the welcome email with the information package links.
+    """Queue the welcome email with the information package links for ``clinician``.
 
-    Call it once the helpdesk has approved them. Returns the number of messages sent (1).
-    Raises what Django's mail backend raises (e.g. ``smtplib.SMTPException``).
+    Call it once the helpdesk has approved them; it is sent after the transaction commits
+    (cms.mail). Returns the ``OutgoingMessage``. Raises ``cms.mail.services.InvalidRecipient``
+    if the clinician's address is not a valid one.
     """
     return send_mail(
-        subject="[CMSS] Welcome to the clinicians' network",
-        message=welcome_email_text(clinician),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[clinician.email],
+        "directory/email/welcome",
+        welcome_context(clinician),
+        clinician.email,
+        to_name=clinician.full_name,
+        kind="welcome",
+        related=clinician,
     )

@@ -112,7 +112,7 @@ def check_inbox(page, base):
 
 def sign_in(page, base):
     page.goto(base + "/accounts/login/")
-    return "Sign In"
+    return "Sign in"
 
 
 def request_code(page, base):
@@ -434,9 +434,9 @@ def test_clinician_signs_in_with_the_emailed_code_and_sees_the_directory(
     page = open_page(NARROW)  # without JavaScript
     page.goto(directory_site + "/directory/?q=nephrology")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next="))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign In")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
 
-    page.get_by_role("link", name="Send me a sign-in code").click()
+    page.get_by_role("link", name="Email me a sign-in code").click()
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_role("button", name="Request Code").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Enter Sign-In Code")

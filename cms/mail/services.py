@@ -1,0 +1,410 @@
+"""The one way CMSS sends email.
+
+``send_mail`` renders a message from templates; ``queue_message`` stores an already-written
+one (allauth's emails come this way). Both store an ``OutgoingMessage`` row and hand its
+primary key to the ``send_message`` task once the surrounding transaction commits, so a
+rollback sends nothing. ``deliver`` (called by the task) claims the row with a conditional
+UPDATE, so a task that runs twice sends once; transient errors are retried with backoff.
+
+A message whose send was interrupted (the worker died between claiming it and recording the
+result) may or may not have left: ``recover_stalled`` marks it failed and never sends it again
+by itself, so every message goes out at most once; the helpdesk can resend it deliberately.
+"""
+
+import base64
+import contextlib
+import logging
+import re
+import smtplib
+import threading
+import time
+from datetime import timedelta
+from email.mime.text import MIMEText
+from email.utils import formataddr, make_msgid, parseaddr
+
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import F, Q
+from django.template import TemplateDoesNotExist
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from cms.mail.models import OutgoingMessage, SuppressedAddress
+
+logger = logging.getLogger(__name__)
+
+Status = OutgoingMessage.Status
+
+# Anything that could end a header line, or is a control character, becomes a space.
+_HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+INTERRUPTED = (
+    "Interrupted while sending (the worker stopped before the result was recorded). It may or "
+    "may not have gone out, so it is not sent again automatically: resend it if it is needed."
+)
+
+
+class InvalidRecipient(ValueError):
+    """The recipient address is not a single valid email address."""
+
+
+def header_text(value):
+    """``value`` on one line: CR, LF and other control characters cannot reach a header."""
+    return " ".join(_HEADER_BREAKS.sub(" ", str(value or "")).split())
+
+
+def retry_delays():
+    """Seconds to wait before each retry after a transient error; its length is the retry limit."""
+    return [float(d) for d in settings.CMSS_MAIL_RETRY_DELAYS]
+
+
+def send_mail(
+    template,
+    context,
+    to,
+    *,
+    kind,
+    to_name="",
+    related=None,
+    attachments=(),
+    from_email=None,
+    reply_to="",
+):
+    """Render ``template`` and queue it for ``to``; returns the ``OutgoingMessage``.
+
+    ``template`` names three templates: ``<template>_subject.txt``, ``<template>.txt`` and
+    (optional) ``<template>.html``; the text templates should turn autoescaping off.
+    ``attachments`` are ``(filename, bytes or str, mimetype)``; a calendar invitation is
+    ``("invite.ics", data, "text/calendar; method=REQUEST")``. ``related`` is any model
+    instance the message is about. Raises ``InvalidRecipient`` for a bad address and
+    ``TemplateDoesNotExist`` for a missing subject or text template.
+    """
+    context = dict(context or {})
+    subject = render_to_string(f"{template}_subject.txt", context)
+    text = render_to_string(f"{template}.txt", context)
+    try:
+        html = render_to_string(f"{template}.html", context)
+    except TemplateDoesNotExist:
+        html = ""
+    return queue_message(
+        to,
+        subject,
+        text,
+        html=html,
+        to_name=to_name,
+        kind=kind,
+        related=related,
+        attachments=attachments,
+        from_email=from_email,
+        reply_to=reply_to,
+    )
+
+
+def queue_message(
+    to,
+    subject,
+    text,
+    *,
+    kind,
+    html="",
+    to_name="",
+    related=None,
+    attachments=(),
+    from_email=None,
+    reply_to="",
+    resent_from=None,
+):
+    """Store one message for ``to`` and send it after the current transaction commits.
+
+    Mail to a flagged address (``SuppressedAddress``) is stored as held, with the reason, and
+    not sent. Returns the ``OutgoingMessage``. Raises ``InvalidRecipient``.
+    """
+    recipient = clean_recipient(to)
+    from_email = from_email or settings.DEFAULT_FROM_EMAIL
+    domain = parseaddr(from_email)[1].rpartition("@")[2] or "cmss.invalid"
+    message = OutgoingMessage(
+        recipient=recipient,
+        recipient_name=header_text(to_name)[:200],
+        from_email=header_text(from_email),
+        reply_to=header_text(reply_to),
+        subject=header_text(subject)[:400],
+        body_text=text,
+        body_html=html or "",
+        attachments=[stored_attachment(*a) for a in attachments],
+        kind=header_text(kind)[:60],
+        provider_message_id=make_msgid(domain=domain),
+        resent_from=resent_from,
+    )
+    if related is not None:
+        message.content_type = ContentType.objects.get_for_model(related)
+        message.object_id = str(related.pk)
+    suppressed = suppression_for(recipient)
+    if suppressed is not None:
+        message.status = Status.HELD
+        message.last_error = held_reason(suppressed)
+        message.save()
+        return message
+    message.save()
+    pk = message.pk
+    after_commit(lambda: enqueue(pk))
+    return message
+
+
+def after_commit(func):
+    """Run ``func`` once the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(func)
+
+
+def resend(message):
+    """Queue a new copy of ``message`` (same bodies and attachments); returns the copy.
+
+    The original keeps its status: the log shows both. Raises ``InvalidRecipient``.
+    """
+    return queue_message(
+        message.recipient,
+        message.subject,
+        message.body_text,
+        html=message.body_html,
+        to_name=message.recipient_name,
+        kind=message.kind,
+        related=message.related_object if message.content_type_id else None,
+        attachments=message.attachment_files(),
+        from_email=message.from_email,
+        reply_to=message.reply_to,
+        resent_from=message,
+    )
+
+
+def clean_recipient(address):
+    address = str(address or "").strip()
+    if _HEADER_BREAKS.search(address) or " " in address:
+        raise InvalidRecipient(f"Not a single email address: {address!r}")
+    try:
+        validate_email(address)
+    except ValidationError as error:
+        raise InvalidRecipient(f"Not a valid email address: {address!r}") from error
+    return address
+
+
+def stored_attachment(filename, content, mimetype="application/octet-stream"):
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    return {
+        "filename": header_text(filename),
+        "mimetype": header_text(mimetype),
+        "content": base64.b64encode(content).decode("ascii"),
+    }
+
+
+def suppression_for(address):
+    return SuppressedAddress.objects.filter(email=address.strip().lower()).first()
+
+
+def held_reason(suppressed):
+    since = f"{suppressed.created_at:%Y-%m-%d %H:%M}"
+    return f"Held: {suppressed.email} is flagged ({suppressed.reason}) since {since}."
+
+
+def wait(seconds):
+    time.sleep(seconds)
+
+
+def enqueue(message_id, delay=0.0):
+    """Hand ``message_id`` to the send task, ``delay`` seconds from now.
+
+    A backend that cannot defer (the immediate backend of tests) waits here instead.
+    """
+    from cms.mail.tasks import send_message
+
+    try:
+        if delay and send_message.get_backend().supports_defer:
+            send_message.using(run_after=timezone.now() + timedelta(seconds=delay)).enqueue(
+                message_id
+            )
+            return
+        if delay:
+            wait(delay)
+        send_message.enqueue(message_id)
+    except Exception:
+        # The row stays queued; recover_stalled (manage.py retry_mail) enqueues it again.
+        logger.exception("Could not enqueue outgoing message %s", message_id)
+
+
+def build_email(message, connection=None):
+    """The ``EmailMultiAlternatives`` for a stored message (used to send and to resend)."""
+    headers = {}
+    if message.provider_message_id.startswith("<"):
+        headers["Message-ID"] = message.provider_message_id
+    if message.recipient_name:
+        # The name in the header only: ``to`` (the envelope) stays the bare address.
+        headers["To"] = formataddr((header_text(message.recipient_name), message.recipient))
+    email = EmailMultiAlternatives(
+        subject=header_text(message.subject),
+        body=message.body_text,
+        from_email=message.from_email,
+        to=[message.recipient],
+        reply_to=[message.reply_to] if message.reply_to else None,
+        headers=headers,
+        connection=connection,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    for filename, content, mimetype in message.attachment_files():
+        main, _, params = mimetype.partition(";")
+        main = main.strip().lower()
+        if main == "text/calendar":
+            # Outlook reads the METHOD of an invitation from the part's content type.
+            part = MIMEText(content.decode("utf-8"), "calendar", "utf-8")
+            for param in filter(None, (p.strip() for p in params.split(";"))):
+                key, _, value = param.partition("=")
+                part.set_param(key.strip(), value.strip().strip('"'))
+            part.add_header("Content-Disposition", "attachment", filename=filename)
+            email.attach(part)
+        else:
+            email.attach(filename, content, main or "application/octet-stream")
+    # anymail passes these to the provider, whose webhook events carry them back.
+    email.metadata = {"outgoing_message": str(message.pk)}
+    email.tags = [message.kind] if message.kind else []
+    return email
+
+
+def is_transient(error):
+    """True for errors worth retrying: refused or dropped connections, timeouts, 4xx, a provider's 5xx."""
+    if isinstance(error, AnymailRecipientsRefused):
+        return False
+    if isinstance(error, AnymailAPIError):
+        status = getattr(error, "status_code", None)
+        return status is None or status >= 500 or status == 429
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(400 <= code < 500 for code in codes)
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(error, smtplib.SMTPException):
+        return False
+    return isinstance(error, OSError)  # connection refused or reset, timeouts
+
+
+def deliver(message_id):
+    """Send the queued message ``message_id`` once; called by the ``send_message`` task.
+
+    Returns what happened: "sent", "retry", "failed", "held" or "skipped" (not queued, or
+    not due yet: another run has it or had it). Raises nothing for mail errors: they are
+    recorded on the row.
+    """
+    now = timezone.now()
+    claimed = (
+        OutgoingMessage.objects.filter(pk=message_id, status=Status.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now)
+    )
+    if not claimed:
+        return "skipped"
+    message = OutgoingMessage.objects.get(pk=message_id)
+    rows = OutgoingMessage.objects.filter(pk=message_id)
+    suppressed = suppression_for(message.recipient)
+    if suppressed is not None:
+        rows.update(status=Status.HELD, last_error=held_reason(suppressed), updated_at=now)
+        return "held"
+    try:
+        provider_id = transmit(message)
+    except Exception as error:
+        reason = f"{type(error).__name__}: {error}"[:2000]
+        delays = retry_delays()
+        if is_transient(error) and message.attempts <= len(delays):
+            delay = delays[message.attempts - 1]
+            rows.update(
+                status=Status.QUEUED,
+                next_attempt_at=timezone.now() + timedelta(seconds=delay),
+                last_error=f"Attempt {message.attempts} failed, retrying: {reason}",
+                updated_at=timezone.now(),
+            )
+            logger.warning("Outgoing message %s: %s; retry in %ss", message_id, reason, delay)
+            enqueue(message_id, delay)
+            return "retry"
+        rows.update(status=Status.FAILED, last_error=reason, updated_at=timezone.now())
+        logger.error("Outgoing message %s failed: %s", message_id, reason)
+        return "failed"
+    rows.update(
+        status=Status.SENT,
+        sent_at=timezone.now(),
+        provider_message_id=provider_id[:300],
+        last_error="",
+        updated_at=timezone.now(),
+    )
+    return "sent"
+
+
+_connections = threading.local()
+
+
+def mail_connection():
+    """This thread's open mail connection, reused between messages while it is fresh."""
+    key = (
+        settings.EMAIL_BACKEND,
+        getattr(settings, "EMAIL_HOST", ""),
+        getattr(settings, "EMAIL_PORT", 0),
+    )
+    held = getattr(_connections, "held", None)
+    idle = settings.CMSS_MAIL_CONNECTION_IDLE_SECONDS
+    if held is not None and (held[0] != key or time.monotonic() - held[2] > idle):
+        close_connection()
+        held = None
+    if held is None:
+        connection = get_connection()
+        connection.open()
+        held = (key, connection, time.monotonic())
+    _connections.held = held
+    return held[1]
+
+
+def close_connection():
+    held = getattr(_connections, "held", None)
+    _connections.held = None
+    if held is not None:
+        # A connection already broken needs no closing.
+        with contextlib.suppress(Exception):
+            held[1].close()
+
+
+def transmit(message):
+    """Send ``message`` over the reused connection; returns the provider's message id."""
+    connection = mail_connection()
+    email = build_email(message, connection=connection)
+    try:
+        connection.send_messages([email])
+    except BaseException:
+        close_connection()
+        raise
+    _connections.held = (_connections.held[0], connection, time.monotonic())
+    status = getattr(email, "anymail_status", None)
+    return (status.message_id if status is not None else None) or message.provider_message_id
+
+
+def recover_stalled(now=None):
+    """Mend what a stopped worker or a lost task left behind; returns (interrupted, requeued).
+
+    A message left "sending" longer than ``CMSS_MAIL_SENDING_LEASE_SECONDS`` is marked failed
+    (see ``INTERRUPTED``), never resent. A queued message that is due and older than a minute
+    is handed to the task again (a duplicate task is harmless: only one run can claim it).
+    """
+    now = now or timezone.now()
+    lease = timedelta(seconds=settings.CMSS_MAIL_SENDING_LEASE_SECONDS)
+    interrupted = OutgoingMessage.objects.filter(
+        status=Status.SENDING, claimed_at__lt=now - lease
+    ).update(status=Status.FAILED, last_error=INTERRUPTED, updated_at=now)
+    grace = now - timedelta(seconds=settings.CMSS_MAIL_REQUEUE_AFTER_SECONDS)
+    stale = OutgoingMessage.objects.filter(status=Status.QUEUED).filter(
+        Q(next_attempt_at__isnull=True, created_at__lte=grace) | Q(next_attempt_at__lte=grace)
+    )
+    ids = list(stale.values_list("pk", flat=True))
+    for pk in ids:
+        enqueue(pk)
+    return interrupted, len(ids)
