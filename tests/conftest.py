@@ -129,3 +129,32 @@ def make_staff(db, django_user_model):
         return user
 
     return make
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on loopback (aiosmtpd) that Django's SMTP backend sends to."""
+    from cms.mail import services
+    from tests.mail_support import SMTPServer
+
+    services.close_connection()
+    with SMTPServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = "127.0.0.1"
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_TIMEOUT = 0.5
+        yield server
+    services.close_connection()
+
+
+@pytest.fixture(autouse=True)
+def fresh_vobject_timezones():
+    """vobject keeps every VTIMEZONE it has read in a global map keyed by TZID, so a zone trimmed
+    to one event's dates would be reused for the next calendar. A mail client reads each
+    invitation on its own: so does each test."""
+    import sys
+
+    module = sys.modules.get("vobject.icalendar")
+    if module is not None:
+        module.__dict__["__tzidMap"].clear()
+    yield

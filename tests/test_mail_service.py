@@ -10,7 +10,7 @@ from django.db import transaction
 from cms.mail import services
 from cms.mail.models import OutgoingMessage, SuppressedAddress
 from cms.mail.tasks import send_message
-from tests.mail_support import SMTPServer, free_port
+from tests.mail_support import free_port
 
 Status = OutgoingMessage.Status
 
@@ -20,16 +20,6 @@ def fresh_connection():
     services.close_connection()
     yield
     services.close_connection()
-
-
-@pytest.fixture
-def smtp_server(settings):
-    with SMTPServer() as server:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = server.port
-        settings.EMAIL_TIMEOUT = 0.5
-        yield server
 
 
 @pytest.fixture
@@ -138,8 +128,11 @@ def test_sent_over_smtp_with_name_html_and_calendar(db, smtp_server):
     assert sent.get_body(("html",)) is not None
     calendar = next(p for p in sent.walk() if p.get_content_type() == "text/calendar")
     assert calendar.get_param("method") == "REQUEST"
-    assert calendar.get_filename() == "invite.ics"
+    assert calendar.get_content_disposition() is None  # an alternative, not a file
     assert "METHOD:REQUEST" in calendar.get_content()
+    copy = next(p for p in sent.walk() if p.get_content_type() == "application/ics")
+    assert copy.get_filename() == "invite.ics"
+    assert copy.get_content() == invite
 
 
 def test_connection_is_reused_between_messages(db, smtp_server, monkeypatch):

@@ -19,7 +19,6 @@ import smtplib
 import threading
 import time
 from datetime import timedelta
-from email.mime.text import MIMEText
 from email.utils import formataddr, make_msgid, parseaddr
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
@@ -258,13 +257,21 @@ def build_email(message, connection=None):
         main, _, params = mimetype.partition(";")
         main = main.strip().lower()
         if main == "text/calendar":
-            # Outlook reads the METHOD of an invitation from the part's content type.
-            part = MIMEText(content.decode("utf-8"), "calendar", "utf-8")
-            for param in filter(None, (p.strip() for p in params.split(";"))):
-                key, _, value = param.partition("=")
-                part.set_param(key.strip(), value.strip().strip('"'))
-            part.add_header("Content-Disposition", "attachment", filename=filename)
-            email.attach(part)
+            # An invitation is an alternative of the text and HTML bodies, with the METHOD in
+            # its content type: that is where Outlook, Gmail and Apple Mail look for
+            # Accept/Decline (RFC 6047 2.4). A copy rides along as a plain .ics file, typed
+            # application/ics so that no client acts on the invitation twice.
+            method = next(
+                (
+                    value.strip().strip('"').upper()
+                    for key, _, value in (p.strip().partition("=") for p in params.split(";"))
+                    if key.strip().lower() == "method"
+                ),
+                "REQUEST",
+            )
+            text = content.decode("utf-8") if isinstance(content, bytes) else content
+            email.attach_alternative(text, f"text/calendar; method={method}")
+            email.attach(filename, text.encode("utf-8"), "application/ics")
         else:
             email.attach(filename, content, main or "application/octet-stream")
     # anymail passes these to the provider, whose webhook events carry them back.
