@@ -4,11 +4,14 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Lower
 from wagtail.search import index
 
 MAX_CONTACT_PERSONS = 2
+TOO_MANY_CONTACTS = (
+    "a hospital names at most two contact persons. Choose another role, or change one of them first."
+)
 
 
 def match_text(value):
@@ -174,7 +177,26 @@ class Clinician(index.Indexed, models.Model):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "search_text"}
-        super().save(*args, **kwargs)
+        if not self.takes_a_contact_place:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            # The hospital row is locked while its contact persons are counted, so two
+            # enrolments at once cannot both take the last place (clean() says it nicely first).
+            list(Hospital.objects.select_for_update().filter(pk=self.hospital_id).values("pk"))
+            if contact_persons_of(self.hospital_id).exclude(pk=self.pk).count() >= (
+                MAX_CONTACT_PERSONS
+            ):
+                raise ValidationError({"role": TOO_MANY_CONTACTS})
+            super().save(*args, **kwargs)
+
+    @property
+    def takes_a_contact_place(self):
+        return (
+            self.role == self.Role.CONTACT_PERSON
+            and self.hospital_id is not None
+            and self.status != self.Status.SUSPENDED
+        )
 
     @property
     def full_name(self):
@@ -201,7 +223,7 @@ class Clinician(index.Indexed, models.Model):
             if others.count() >= MAX_CONTACT_PERSONS:
                 errors["role"] = (
                     f"{self.hospital} already has {MAX_CONTACT_PERSONS} contact persons; "
-                    "a hospital names at most two. Choose another role, or change one of them first."
+                    + TOO_MANY_CONTACTS
                 )
         if errors:
             raise ValidationError(errors)

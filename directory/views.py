@@ -3,6 +3,8 @@
 from allauth.account import app_settings as account_settings
 from allauth.account.internal.flows.signup import complete_signup, prevent_enumeration
 from allauth.core import ratelimit
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -29,13 +31,22 @@ def enrol(request):
                 # The same page as a new enrolment; allauth mails the address that it is
                 # already enrolled (templates/account/email/account_already_exists_*).
                 return prevent_enumeration(request, email=email)
-            clinician = enrolment.record_enrolment(form.cleaned_data, privacy_statement)
-            return complete_signup(
-                request,
-                user=clinician.user,
-                email_verification=account_settings.EmailVerificationMethod.MANDATORY,
-                redirect_url=reverse("directory:enrol_confirmed"),
-            )
+            try:
+                clinician = enrolment.record_enrolment(form.cleaned_data, privacy_statement)
+            except IntegrityError:
+                # The same address enrolled a moment ago in another request: answer as for
+                # any known address.
+                return prevent_enumeration(request, email=email)
+            except ValidationError as error:
+                # Someone else took the hospital's last contact-person place meanwhile.
+                form.add_error(None, error)
+            else:
+                return complete_signup(
+                    request,
+                    user=clinician.user,
+                    email_verification=account_settings.EmailVerificationMethod.MANDATORY,
+                    redirect_url=reverse("directory:enrol_confirmed"),
+                )
     else:
         form = EnrolmentForm(privacy_statement=privacy_statement)
     return render(
