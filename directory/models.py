@@ -10,7 +10,8 @@ from wagtail.search import index
 
 MAX_CONTACT_PERSONS = 2
 TOO_MANY_CONTACTS = (
-    "a hospital names at most two contact persons. Choose another role, or change one of them first."
+    "a hospital names at most two contact persons. "
+    "Choose another role, or change one of them first."
 )
 
 

@@ -259,3 +259,8 @@ WEBEX_TIMEOUT = 10  # seconds, every call
 WEBEX_MAX_RETRIES = 3
 WEBEX_MAX_RETRY_AFTER = 60  # a longer 429 wait is left to a later retry, not slept through
 WEBEX_WEBINAR_SESSION_TYPE_ID = os.environ.get("WEBEX_WEBINAR_SESSION_TYPE_ID") or None
+# A booking task that meets a passing Webex fault runs again after each of these delays
+# (seconds, or Webex's Retry-After when longer); then the booking waits, with its error,
+# for the helpdesk's retry or `manage.py retry_bookings` (which takes bookings idle this long).
+WEBEX_BOOKING_RETRY_DELAYS = [30, 120, 600, 1800]
+WEBEX_BOOKING_REQUEUE_AFTER_MINUTES = 60
