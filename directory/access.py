@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from directory.models import Clinician
 
@@ -40,6 +41,13 @@ def contact_details_required(view):
             return render(
                 request, "directory/not_approved.html", {"clinician": clinician}, status=403
             )
-        return view(request, *args, **kwargs)
+        return private_response(view(request, *args, **kwargs))
 
     return wrapper
+
+
+def private_response(response):
+    """Pages with personal data: never stored by a browser cache or a proxy."""
+    add_never_cache_headers(response)
+    patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from directory.access import clinician_for
+from directory.access import clinician_for, private_response
 from directory.account_forms import ErasureForm, MailingListForm, OwnRecordForm
 from directory.services.personal_data import collect_own_data, erase_clinician, record_export
 
@@ -23,7 +23,7 @@ def _own_clinician(view):
         clinician = clinician_for(request.user)
         if clinician is None:
             return render(request, "directory/account_no_record.html", status=404)
-        return view(request, clinician, *args, **kwargs)
+        return private_response(view(request, clinician, *args, **kwargs))
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__

@@ -151,3 +151,15 @@ def test_someone_elses_record_is_never_shown(client, member, django_user_model):
     response = client.get("/account/")
     assert response.status_code == 404
     assert b"mette" not in response.content.lower()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/account/", "/account/download/", "/directory/"])
+def test_pages_with_personal_data_are_never_cached(client, member, path):
+    member.status = Clinician.Status.APPROVED
+    member.save()
+    client.force_login(member.user)
+    response = client.get(path)
+    assert response.status_code == 200
+    cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
+    assert {"private", "no-store"} <= cache_control
