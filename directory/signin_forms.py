@@ -1,13 +1,24 @@
-"""allauth's form for asking a sign-in code, which first makes sure imported members have an account."""
+"""allauth's sign-in forms, which first make sure imported members have an account.
 
-from allauth.account.forms import RequestLoginCodeForm
+Clinicians and staff alike sign in with their email address and a one-time code (no password
+field: `ACCOUNT_SIGNUP_FIELDS` has none), either from the sign-in page or from "email me a code".
+"""
+
+from allauth.account.forms import LoginForm, RequestLoginCodeForm
 
 from directory.services.accounts import ensure_account_for
 
 
+class MemberLoginForm(LoginForm):
+    def clean_login(self):
+        login = super().clean_login()
+        # Before allauth looks the address up, so an imported member is found like anyone else.
+        ensure_account_for(login)
+        return login
+
+
 class MemberLoginCodeForm(RequestLoginCodeForm):
     def clean_email(self):
-        # Before allauth looks the address up, so an imported member is found like anyone else.
         if self.cleaned_data.get("email"):
             ensure_account_for(self.cleaned_data["email"])
         return super().clean_email()

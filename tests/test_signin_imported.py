@@ -11,7 +11,10 @@ from directory.services.accounts import ensure_account_for
 
 from .test_directory_pages import make_clinician, make_hospital
 
-FORMS = {"request_login_code": "directory.signin_forms.MemberLoginCodeForm"}
+FORMS = {
+    "login": "directory.signin_forms.MemberLoginForm",
+    "request_login_code": "directory.signin_forms.MemberLoginCodeForm",
+}
 
 
 def request_code(client, email):
@@ -42,6 +45,18 @@ def test_imported_clinician_gets_a_code_and_signs_in(client, mailoutbox):
     assert clinician.user is not None
     assert client.get("/directory/").status_code == 200
     assert EmailAddress.objects.get(user=clinician.user).verified
+
+
+@pytest.mark.django_db
+@override_settings(ACCOUNT_FORMS=FORMS)
+def test_imported_clinician_signs_in_from_the_sign_in_page_too(client, mailoutbox):
+    make_clinician("Ilse", "Imported", email="ilse@example.eu", source=Clinician.Source.IMPORT)
+    response = client.post("/accounts/login/", {"login": "ilse@example.eu"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/code/confirm/")
+    confirm = client.post(response["Location"], {"code": code_from(mailoutbox, "ilse@example.eu")})
+    assert confirm.status_code == 302
+    assert Clinician.objects.get(email="ilse@example.eu").user is not None
 
 
 @pytest.mark.django_db

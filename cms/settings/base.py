@@ -231,7 +231,10 @@ ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_PREVENT_ENUMERATION = True
 # Imported members have no account yet: asking for a code makes one (directory/services/accounts.py).
-ACCOUNT_FORMS = {"request_login_code": "directory.signin_forms.MemberLoginCodeForm"}
+ACCOUNT_FORMS = {
+    "login": "directory.signin_forms.MemberLoginForm",
+    "request_login_code": "directory.signin_forms.MemberLoginCodeForm",
+}
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CMSS] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"

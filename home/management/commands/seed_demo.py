@@ -22,8 +22,8 @@ from home.models import (
 )
 from home.services.moderation import assign_policy_review
 
-# Demo-only accounts; the command refuses to run with production settings.
-DEMO_PASSWORD = "cmss-demo"  # noqa: S105 - documented demo sign-in, never used in production
+# Demo-only accounts; the command refuses to run with production settings. Like everyone,
+# they sign in with their email address and a one-time code (printed in the terminal).
 DEMO_USERS = [
     # username, group, superuser, full name
     ("admin", None, True, ("Ada", "Admin")),
@@ -52,9 +52,12 @@ class Command(BaseCommand):
         if not created:
             self.stdout.write("Demo content already present; nothing created.")
         self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/admin/"))
-        self.stdout.write("Staff sign in with email and password (clinicians get a code by email):")
+        self.stdout.write(
+            "Sign in at http://127.0.0.1:8000/accounts/login/ with one of these addresses; "
+            "the one-time code appears in this terminal:"
+        )
         for email, role in users:
-            self.stdout.write(f"  {role:<10} {email:<28} password {DEMO_PASSWORD}")
+            self.stdout.write(f"  {role:<10} {email}")
         if getattr(settings, "CMSS_DEMO_RELAX_STAFF_MFA", False):
             self.stdout.write(
                 "The demo lets staff into /admin/ without a TOTP second factor "
@@ -169,7 +172,7 @@ class Command(BaseCommand):
                 },
             )
             if was_created:
-                user.set_password(DEMO_PASSWORD)
+                user.set_unusable_password()
                 user.save()
                 created.append(f"user {username!r}")
             if group_name:
