@@ -15,8 +15,6 @@ from django.db import connection, transaction
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
-from django_tasks_db.management.commands import db_worker
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 
 from events import tasks
@@ -26,6 +24,7 @@ from events.tasks import book_on_webex, cancel_on_webex, update_on_webex
 from events.webex import WebexError
 from events.webex.api import WebexAPI
 from tests.fake_webex import CLIENT_ID, CLIENT_SECRET, FIRST_TOKEN, REFRESH_TOKEN, FakeWebex
+from tests.task_support import keep_test_connection, run_worker
 
 Status = WebexBooking.Status
 DELAYS = [30, 120, 600, 1800]
@@ -258,24 +257,9 @@ def test_a_booking_deleted_before_its_task_runs_is_skipped(fake):
 
 @pytest.fixture
 def database_tasks(monkeypatch):
-    # The worker recycles old connections between tasks; in a test that would close the
-    # connection holding the test's transaction.
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    keep_test_connection(monkeypatch)
     with override_settings(TASKS=DATABASE_TASKS):
         yield
-
-
-def run_worker():
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="background",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
 
 
 @pytest.mark.django_db

@@ -7,8 +7,6 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
-from django_tasks_db.management.commands import db_worker
-from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from wagtail.models import Page, ReferenceIndex
 from wagtail.tasks import update_reference_index_task
@@ -16,6 +14,7 @@ from wagtail.tasks import update_reference_index_task
 from cms.mail import services
 from cms.mail.models import OutgoingMessage
 from cms.mail.tasks import send_message
+from tests.task_support import keep_test_connection, run_worker
 
 Status = OutgoingMessage.Status
 DATABASE_TASKS = {
@@ -26,22 +25,7 @@ DATABASE_TASKS = {
 
 @pytest.fixture(autouse=True)
 def worker_keeps_the_test_connection(monkeypatch):
-    # The worker recycles old connections between tasks; in a test that would close the
-    # connection holding the test's transaction.
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
-
-
-def run_worker():
-    Worker(
-        queue_names=["*"],
-        interval=0,
-        batch=True,
-        backend_name="background",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
-        excluded_queue_names=[],
-    ).run()
+    keep_test_connection(monkeypatch)
 
 
 @pytest.mark.parametrize("module", ["cms.settings.dev", "cms.settings.test"])

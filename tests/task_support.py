@@ -1,0 +1,24 @@
+"""Running django-tasks-db's worker inside a test, on the test's own database connection."""
+
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.management.commands.db_worker import Worker
+
+
+def keep_test_connection(monkeypatch):
+    # The worker recycles old connections between tasks; in a test that would close the
+    # connection holding the test's transaction.
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+
+def run_worker(worker_id="test-worker"):
+    """Run every due task of the "background" backend, then return (batch mode)."""
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="background",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    ).run()
