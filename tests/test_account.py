@@ -163,3 +163,20 @@ def test_pages_with_personal_data_are_never_cached(client, member, path):
     assert response.status_code == 200
     cache_control = {part.strip() for part in response["Cache-Control"].split(",")}
     assert {"private", "no-store"} <= cache_control
+
+
+@pytest.mark.django_db
+def test_erasure_blanks_the_mail_log_and_the_download_lists_it(client, member):
+    from cms.mail.models import OutgoingMessage
+    from directory.services.enrolment import send_welcome_email
+
+    send_welcome_email(member)
+    client.force_login(member.user)
+    data = json.loads(client.get("/account/download/").content)
+    assert [m["kind"] for m in data["emails sent to you"]] == ["welcome"]
+
+    client.post("/account/erase/", {"confirm": "on"})
+    stored = json.dumps(list(OutgoingMessage.objects.values()), default=str).lower()
+    assert OutgoingMessage.objects.count() == 1
+    for detail in ("mette.hansen@example.eu", "hansen", "mette"):
+        assert detail not in stored

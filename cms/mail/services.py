@@ -415,3 +415,38 @@ def recover_stalled(now=None):
     for pk in ids:
         enqueue(pk)
     return interrupted, len(ids)
+
+
+def messages_to(address):
+    """What the log holds about mail to ``address``, for a person's own-data download."""
+    return [
+        {
+            "subject": message.subject,
+            "kind": message.kind,
+            "status": message.status,
+            "created_at": message.created_at.isoformat(),
+            "sent_at": message.sent_at.isoformat() if message.sent_at else None,
+        }
+        for message in OutgoingMessage.objects.filter(recipient__iexact=address).order_by("pk")
+    ]
+
+
+def forget_recipient(address):
+    """Erase ``address`` from the mail log: recipient, name, subject, bodies and attachments of
+    every message to it are blanked (the rows stay, so delivery counts still add up), and a
+    flag on the address is lifted. Returns how many messages were blanked."""
+    messages = OutgoingMessage.objects.filter(recipient__iexact=address)
+    count = 0
+    for pk in messages.values_list("pk", flat=True):
+        OutgoingMessage.objects.filter(pk=pk).update(
+            recipient=f"erased-{pk}@erased.invalid",
+            recipient_name="",
+            subject="(erased)",
+            body_text="",
+            body_html="",
+            attachments=[],
+            last_error="",
+        )
+        count += 1
+    SuppressedAddress.objects.filter(email__iexact=address).delete()
+    return count

@@ -117,3 +117,19 @@ def erase_clinician(clinician, *, requested_by=None):
     clinician.delete()
     if user is not None:
         user.delete()
+
+
+def _mail_export(clinician):
+    from cms.mail.services import messages_to
+
+    return messages_to(clinician.email)
+
+
+def _mail_erase(clinician):
+    from cms.mail.services import forget_recipient
+
+    forget_recipient(clinician.email)
+
+
+# The mail log keeps every message sent to a clinician: it is theirs to see and to have erased.
+register_holder("emails sent to you", export=_mail_export, erase=_mail_erase)
