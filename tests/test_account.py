@@ -180,3 +180,15 @@ def test_erasure_blanks_the_mail_log_and_the_download_lists_it(client, member):
     assert OutgoingMessage.objects.count() == 1
     for detail in ("mette.hansen@example.eu", "hansen", "mette"):
         assert detail not in stored
+
+
+@pytest.mark.django_db
+def test_erasure_leaves_no_name_in_earlier_audit_entries(client, member, make_staff):
+    from directory.services.approval import suspend_clinician
+
+    suspend_clinician(member, make_staff("hd", "Helpdesk"))
+    assert ModelLogEntry.objects.filter(label__icontains="Hansen").exists()
+    client.force_login(member.user)
+    client.post("/account/erase/", {"confirm": "on"})
+    labels = list(ModelLogEntry.objects.values_list("label", flat=True))
+    assert labels and not [label for label in labels if "hansen" in label.lower()]

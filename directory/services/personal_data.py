@@ -12,9 +12,11 @@ the app holds. Both run inside the caller's transaction.
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.utils import timezone
 from wagtail.log_actions import log
+from wagtail.models import ModelLogEntry
 
 from directory.models import Clinician
 
@@ -113,6 +115,10 @@ def erase_clinician(clinician, *, requested_by=None):
         title=f"Clinician #{clinician.pk}",
         data={"requested_by": "the clinician" if by_self else "staff"},
     )
+    # Earlier audit entries (approval, exports of own data) carry the name as their label.
+    ModelLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Clinician), object_id=str(clinician.pk)
+    ).update(label=f"Clinician #{clinician.pk}")
     user = clinician.user
     clinician.delete()
     if user is not None:
