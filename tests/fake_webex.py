@@ -6,6 +6,7 @@ token). It records every exchange so tests can check them against the official s
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import itertools
@@ -509,3 +510,32 @@ class SpecCheck:
                     continue
                 found.append((exchange, f"response: {error!r} {getattr(error, '__cause__', '')}"))
         return found
+
+
+@contextlib.contextmanager
+def api_backend_against_fake(monkeypatch, **settings):
+    """The API backend pointed at a fresh fake server, backoff sleeps skipped; yields the server.
+
+    ``settings`` override the defaults below (e.g. WEBEX_MAX_RETRIES)."""
+    from django.test import override_settings
+
+    from events.webex.api import WebexAPI
+
+    server = FakeWebex().start()
+    monkeypatch.setattr(WebexAPI, "sleep", staticmethod(lambda seconds: None))
+    defaults = {
+        "WEBEX_BACKEND": "events.webex.api.WebexAPI",
+        "WEBEX_API_URL": server.url,
+        "WEBEX_ACCESS_TOKEN": FIRST_TOKEN,
+        "WEBEX_REFRESH_TOKEN": REFRESH_TOKEN,
+        "WEBEX_CLIENT_ID": CLIENT_ID,
+        "WEBEX_CLIENT_SECRET": CLIENT_SECRET,
+        "WEBEX_TIMEOUT": 0.4,
+        "WEBEX_MAX_RETRIES": 2,
+        "WEBEX_WEBINAR_SESSION_TYPE_ID": 9,
+    }
+    try:
+        with override_settings(**{**defaults, **settings}):
+            yield server
+    finally:
+        server.stop()

@@ -3,6 +3,12 @@
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.management.commands.db_worker import Worker
 
+# Tests that run the real worker: Wagtail's tasks inline, ours stored in the database.
+DATABASE_TASKS = {
+    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+    "background": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]},
+}
+
 
 def keep_test_connection(monkeypatch):
     # The worker recycles old connections between tasks; in a test that would close the

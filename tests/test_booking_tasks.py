@@ -22,16 +22,11 @@ from events.models import WebexBooking
 from events.services import booking as service
 from events.tasks import book_on_webex, cancel_on_webex, update_on_webex
 from events.webex import WebexError
-from events.webex.api import WebexAPI
-from tests.fake_webex import CLIENT_ID, CLIENT_SECRET, FIRST_TOKEN, REFRESH_TOKEN, FakeWebex
-from tests.task_support import keep_test_connection, run_worker
+from tests.fake_webex import api_backend_against_fake
+from tests.task_support import DATABASE_TASKS, keep_test_connection, run_worker
 
 Status = WebexBooking.Status
 DELAYS = [30, 120, 600, 1800]
-DATABASE_TASKS = {
-    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
-    "background": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]},
-}
 
 
 class Boom(Exception):
@@ -40,23 +35,11 @@ class Boom(Exception):
 
 @pytest.fixture
 def fake(monkeypatch):
-    server = FakeWebex().start()
-    monkeypatch.setattr(WebexAPI, "sleep", staticmethod(lambda seconds: None))
-    with override_settings(
-        WEBEX_BACKEND="events.webex.api.WebexAPI",
-        WEBEX_API_URL=server.url,
-        WEBEX_ACCESS_TOKEN=FIRST_TOKEN,
-        WEBEX_REFRESH_TOKEN=REFRESH_TOKEN,
-        WEBEX_CLIENT_ID=CLIENT_ID,
-        WEBEX_CLIENT_SECRET=CLIENT_SECRET,
-        WEBEX_TIMEOUT=0.4,
-        # One request per try, so that each task run below is exactly one try.
-        WEBEX_MAX_RETRIES=0,
-        WEBEX_WEBINAR_SESSION_TYPE_ID=9,
-        WEBEX_BOOKING_RETRY_DELAYS=DELAYS,
-    ):
+    # One request per try, so that each task run below is exactly one try.
+    with api_backend_against_fake(
+        monkeypatch, WEBEX_MAX_RETRIES=0, WEBEX_BOOKING_RETRY_DELAYS=DELAYS
+    ) as server:
         yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -14,13 +14,9 @@ from wagtail.tasks import update_reference_index_task
 from cms.mail import services
 from cms.mail.models import OutgoingMessage
 from cms.mail.tasks import send_message
-from tests.task_support import keep_test_connection, run_worker
+from tests.task_support import DATABASE_TASKS, keep_test_connection, run_worker
 
 Status = OutgoingMessage.Status
-DATABASE_TASKS = {
-    "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
-    "background": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]},
-}
 
 
 @pytest.fixture(autouse=True)

@@ -15,29 +15,15 @@ from django.utils import timezone
 from events.models import WebexBooking
 from events.services import booking as service
 from events.webex import WebexError
-from events.webex.api import WebexAPI
-from tests.fake_webex import CLIENT_ID, CLIENT_SECRET, FIRST_TOKEN, REFRESH_TOKEN, FakeWebex
+from tests.fake_webex import api_backend_against_fake
 
 Status = WebexBooking.Status
 
 
 @pytest.fixture
 def fake(monkeypatch):
-    server = FakeWebex().start()
-    monkeypatch.setattr(WebexAPI, "sleep", staticmethod(lambda seconds: None))
-    with override_settings(
-        WEBEX_BACKEND="events.webex.api.WebexAPI",
-        WEBEX_API_URL=server.url,
-        WEBEX_ACCESS_TOKEN=FIRST_TOKEN,
-        WEBEX_REFRESH_TOKEN=REFRESH_TOKEN,
-        WEBEX_CLIENT_ID=CLIENT_ID,
-        WEBEX_CLIENT_SECRET=CLIENT_SECRET,
-        WEBEX_TIMEOUT=0.4,
-        WEBEX_MAX_RETRIES=2,
-        WEBEX_WEBINAR_SESSION_TYPE_ID=9,
-    ):
+    with api_backend_against_fake(monkeypatch) as server:
         yield server
-    server.stop()
 
 
 def make_booking(title="Case conference: sepsis", days=10, **fields):
