@@ -63,3 +63,54 @@ def country_code(value):
         if text in (code.casefold(), name.casefold()):
             return code
     return ALIASES.get(text)
+
+# Every canonical IANA zone of the countries served (from the tz database's zone.tab): the
+# time-zone choices a person is offered. Aliases (Europe/Belfast, GB, Europe/Nicosia) and zones
+# outside the network are left out on purpose.
+ZONES_BY_COUNTRY = {
+    "AT": ["Europe/Vienna"],
+    "BE": ["Europe/Brussels"],
+    "BG": ["Europe/Sofia"],
+    "HR": ["Europe/Zagreb"],
+    "CY": ["Asia/Nicosia", "Asia/Famagusta"],
+    "CZ": ["Europe/Prague"],
+    "DK": ["Europe/Copenhagen"],
+    "EE": ["Europe/Tallinn"],
+    "FI": ["Europe/Helsinki"],
+    "FR": ["Europe/Paris"],
+    "DE": ["Europe/Berlin", "Europe/Busingen"],
+    "GR": ["Europe/Athens"],
+    "HU": ["Europe/Budapest"],
+    "IE": ["Europe/Dublin"],
+    "IT": ["Europe/Rome"],
+    "LV": ["Europe/Riga"],
+    "LT": ["Europe/Vilnius"],
+    "LU": ["Europe/Luxembourg"],
+    "MT": ["Europe/Malta"],
+    "NL": ["Europe/Amsterdam"],
+    "PL": ["Europe/Warsaw"],
+    "PT": ["Europe/Lisbon", "Atlantic/Madeira", "Atlantic/Azores"],
+    "RO": ["Europe/Bucharest"],
+    "SK": ["Europe/Bratislava"],
+    "SI": ["Europe/Ljubljana"],
+    "ES": ["Europe/Madrid", "Africa/Ceuta", "Atlantic/Canary"],
+    "SE": ["Europe/Stockholm"],
+    "IS": ["Atlantic/Reykjavik"],
+    "LI": ["Europe/Vaduz"],
+    "NO": ["Europe/Oslo"],
+    "GB": ["Europe/London"],
+}
+
+
+def time_zone_choices():
+    """(zone, label) pairs for a choice field: every zone of the countries served, labelled
+    with its country, sorted by country name, then zone."""
+    names = {code: name for code, name, _zone, _membership in COUNTRIES}
+    pairs = []
+    for code in sorted(ZONES_BY_COUNTRY, key=names.__getitem__):
+        zones = ZONES_BY_COUNTRY[code]
+        for zone in zones:
+            city = zone.rsplit("/", 1)[1].replace("_", " ")
+            label = names[code] if len(zones) == 1 else f"{names[code]} ({city})"
+            pairs.append((zone, label))
+    return pairs
