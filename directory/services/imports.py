@@ -1,9 +1,20 @@
 """Import the directory spreadsheet (CSV or XLSX) into hospitals and clinicians.
 
-The management command and the admin upload both come here: `plan_import` says what a file would do,
-row by row, and writes nothing; `run_import` writes it in one transaction, all or nothing unless the
+The management command, the admin upload and its background task all come here: `plan_import` says
+what a file would do, row by row, and writes nothing; `run_import` writes it, all or nothing unless the
 caller asks to skip invalid rows. A file that cannot be imported at all raises DirectoryImportError;
 a bad row is reported with the row number a spreadsheet user sees (the header is row 1) and the column.
+
+Only what makes a row unusable is an error: no country, an unknown country, no hospital name, a person
+without names or a valid email, a third contact person, a value too long to store. An optional cell
+that does not validate never costs its row: a website is repaired where that needs no guessing (see
+`repair_website`) or else left empty, a phone that cannot be dialled is left empty, and a hospital
+given a second, different website on a later row keeps the first; each of these is a warning that
+names the row and the column and quotes the cell.
+
+Every row is read, checked and planned outside any transaction (from one read of the directory);
+then everything is written in one short transaction of bulk inserts and updates, so that a
+database shared with a task worker (SQLite) is locked only while the rows are written.
 """
 
 import contextlib
@@ -25,7 +36,9 @@ from wagtail.search.backends import get_search_backends
 
 from directory.countries import country_code
 from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, match_text
+from directory.phones import InvalidPhoneNumber, normalise_phone
 from directory.search import clinician_search_text, hospital_search_text
+from directory.services.exports import FORMULA_TRIGGERS
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 COLUMNS = (
@@ -59,7 +72,10 @@ MAX_LENGTHS = {
     "phone": Clinician._meta.get_field("phone").max_length,
     "specialty": Clinician._meta.get_field("specialty").max_length,
 }
+# Optional cells whose problems are warnings (the cell is left empty), never errors.
+OPTIONAL_CHECKED = ("website", "phone")
 BATCH_SIZE = 500
+PROGRESS_EVERY = 250
 
 CREATED = "created"
 UPDATED = "updated"
@@ -423,6 +439,87 @@ def _likely_original(codes):
         return ""
 
 
+# Repairing websites ------------------------------------------------------------------------------
+
+KEPT = "kept"
+NORMALISED = "normalised"
+REPAIRED = "repaired"
+UNUSABLE = "unusable"
+
+# A scheme as people mistype it (htp, htttp, https, hhttp), then what should be "://" as it is
+# mistyped: a missing, doubled or misplaced ":" or "/", a dot or a backslash in between.
+_SCHEME = re.compile(r"(?P<scheme>h{1,2}t{1,3}p{1,2}(?P<secure>s?))(?P<separator>[:/\\.]+)", re.I)
+_HOST_LIKE = re.compile(r"(?:[a-z0-9-]+\.)+[a-z]{2,}(?:[/:?#].*)?", re.I)
+_PHONE_LIKE = re.compile(r"[+(]?[0-9][0-9 ()./-]{5,}")
+_WWW_COMMA = re.compile(r"^www,", re.I)
+_W_W_W = re.compile(r"^w\.w\.w\.", re.I)
+
+
+@dataclass(frozen=True)
+class WebsiteRepair:
+    """What repair_website made of a cell: the address to store ("" when none) and how it got
+    there: KEPT (as given), NORMALISED (https:// put before a bare host, the scheme's case),
+    REPAIRED (a typo fixed: worth a warning) or UNUSABLE (left empty: worth a warning)."""
+
+    url: str
+    action: str
+    reason: str = ""
+
+
+def repair_website(raw):
+    """The web address a spreadsheet cell means, when that can be told without guessing.
+
+    Repaired: a missing, doubled or misplaced ``:`` or ``/`` after the scheme (``http//:www.x.at``,
+    ``http:/www.x.at``, ``http:///www.x.at``), a mistyped scheme (``htp``, ``htttp``), a scheme
+    written twice (``http://htttp.//www.x.cz/``), spaces anywhere (``http : //www. x.gr/``), a comma
+    for the dot after ``www`` (``www,x.cz``) and ``w.w.w.`` for ``www.``. A bare host
+    (``www.x.at``, ``x.at``) gets ``https://``: that is how an address is stored, not a repair, so
+    it is NORMALISED and not worth a warning; so is a scheme in capitals.
+
+    Unusable (the cell is left empty): a phone number, words that are not an address ("in
+    constructie"), two addresses in one cell (separated by ``;``, ``,`` or spaces), a scheme
+    other than http(s), anything the URL validator still refuses or too long to store.
+    Pure: reads and writes nothing.
+    """
+    text = " ".join((raw or "").split())
+    if not text:
+        return WebsiteRepair("", KEPT)
+    if _PHONE_LIKE.fullmatch(text):
+        return WebsiteRepair("", UNUSABLE, "looks like a phone number")
+    pieces = re.split(r"[\s;,]+", text)
+    if sum(bool(_HOST_LIKE.fullmatch(_without_scheme(piece))) for piece in pieces) > 1:
+        return WebsiteRepair("", UNUSABLE, "holds more than one address")
+
+    candidate = "".join(text.split()).rstrip(";,")  # spaces inside one address are typos
+    scheme, rest = "https", candidate
+    match = _SCHEME.match(candidate)
+    if match and ("/" in match["separator"] or ":" in match["separator"]):
+        scheme = "https" if match["secure"] else "http"
+        rest = candidate[match.end() :]
+        while (again := _SCHEME.match(rest)) and ("/" in again["separator"]):
+            rest = rest[again.end() :]  # the scheme written twice
+    elif re.match(r"[a-z][a-z0-9+.-]*://", candidate, re.I):
+        return WebsiteRepair("", UNUSABLE, "is not a web address (http or https)")
+    rest = _W_W_W.sub("www.", _WWW_COMMA.sub("www.", rest))
+    url = f"{scheme}://{rest}"
+    if len(url) > MAX_LENGTHS["website"]:
+        return WebsiteRepair("", UNUSABLE, f"is longer than {MAX_LENGTHS['website']} characters")
+    try:
+        _url_validator(url)
+    except ValidationError:
+        return WebsiteRepair("", UNUSABLE, "is not a web address")
+    if url == text:
+        return WebsiteRepair(url, KEPT)
+    if url.casefold() in (text.casefold(), f"https://{text}".casefold()):
+        return WebsiteRepair(url, NORMALISED)
+    return WebsiteRepair(url, REPAIRED)
+
+
+def _without_scheme(piece):
+    match = _SCHEME.match(piece)
+    return piece[match.end() :] if match else piece
+
+
 # Planning ----------------------------------------------------------------------------------------
 
 
@@ -507,6 +604,9 @@ class _Plan:
             if _counts_as_contact(clinician):
                 self.contacts.setdefault(clinician.hospital_id, set()).add(clinician.email.lower())
         self.hospitals = {}  # match key -> _HospitalPlan, for hospitals the file names
+        self.hospital_labels = {}  # hospital ref -> label, for messages
+        # Refs of hospitals where the file names someone a contact person who was not one there.
+        self.contact_gains = set()
         self.clinicians = {}  # email -> _ClinicianPlan
         self.clinician_hospital_ref = {}  # email -> ref of the hospital the plan puts them in
 
@@ -528,6 +628,17 @@ class _Plan:
                 )
         if outcome.errors:
             return
+        if values["phone"]:
+            try:
+                values["phone"] = normalise_phone(values["phone"], country.code)
+            except InvalidPhoneNumber:
+                self.warn(
+                    outcome,
+                    "phone",
+                    f"{values['phone']!r} is not a phone number that can be dialled from "
+                    f"{country.name}; the phone was left empty",
+                )
+                values["phone"] = ""
 
         hospital_plan, hospital_action = self.hospital_for(values, country, source.number, outcome)
         person = None
@@ -570,12 +681,13 @@ class _Plan:
             if not website or website == plan.instance.website:
                 return plan, None
             if plan.website_row is not None:
-                self.error(
+                self.warn(
                     outcome,
                     "website",
                     f"row {plan.website_row} gives this hospital another website "
-                    f"({plan.instance.website}); a hospital has one",
+                    f"({plan.instance.website}); a hospital has one, so {website!r} was left out",
                 )
+                return plan, None
             return plan, UPDATED
         existing = self.existing_hospitals.get(key)
         if existing is not None:
@@ -661,12 +773,20 @@ class _Plan:
         self.clinician_hospital_ref[email] = hospital_plan.ref
         self.contacts.get(person.current_ref, set()).discard(email)
         if person.counts_as_contact:
-            self.contacts.setdefault(hospital_plan.ref, set()).add(email)
+            named = self.contacts.setdefault(hospital_plan.ref, set())
+            if email not in named:
+                self.contact_gains.add(hospital_plan.ref)
+                self.hospital_labels[hospital_plan.ref] = hospital_plan.label
+            named.add(email)
         return plan.action, None
 
     @staticmethod
     def error(outcome, column, message):
         outcome.errors.append(RowIssue(outcome.row, column, message))
+
+    @staticmethod
+    def warn(outcome, column, message):
+        outcome.warnings.append(RowIssue(outcome.row, column, message))
 
 
 def _column_order(issue):
@@ -720,21 +840,26 @@ def _cleaned(source, outcome):
             if problem:
                 outcome.warnings.append(RowIssue(source.number, name, f"{problem}; kept as given"))
         # Every column is a single line: line breaks and doubled spaces inside a cell are dropped.
-        values[name] = " ".join(raw.split())
+        value = " ".join(raw.split())
+        if value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
+            value = value[1:]  # the apostrophe a formula-safe export put before the text
+        values[name] = value
 
     if not values["country"]:
         _Plan.error(outcome, "country", "the country is missing")
     if not values["hospital"]:
         _Plan.error(outcome, "hospital", "the hospital's name is missing")
     if values["website"]:
-        website = values["website"]
-        if "://" not in website:
-            website = f"https://{website}"
-        try:
-            _url_validator(website)
-        except ValidationError:
-            _Plan.error(outcome, "website", f"{values['website']!r} is not a web address")
-        values["website"] = website
+        repair = repair_website(values["website"])
+        if repair.action == REPAIRED:
+            _Plan.warn(outcome, "website", f"{values['website']!r} was repaired to {repair.url!r}")
+        elif repair.action == UNUSABLE:
+            _Plan.warn(
+                outcome,
+                "website",
+                f"{values['website']!r} {repair.reason}; the website was left empty",
+            )
+        values["website"] = repair.url
 
     values["email"] = values["email"].lower()
     if any(values[name] for name in PERSON_COLUMNS):
@@ -761,7 +886,7 @@ def _cleaned(source, outcome):
         values["role"] = role or ""
 
     for name, limit in MAX_LENGTHS.items():
-        if len(values[name]) > limit:
+        if name not in OPTIONAL_CHECKED and len(values[name]) > limit:
             _Plan.error(
                 outcome, name, f"is {len(values[name])} characters long; at most {limit} fit"
             )
@@ -779,14 +904,19 @@ def plan_import(source, *, filename=None):
     return run_import(source, filename=filename, dry_run=True)
 
 
-def run_import(source, *, filename=None, skip_invalid=False, dry_run=False):
+def run_import(source, *, filename=None, skip_invalid=False, dry_run=False, progress=None):
     """Import a directory spreadsheet and return an ImportReport.
 
     Hospitals are matched by country, name and city (ignoring case and spacing), clinicians by
     email; new clinicians land approved, with source "import". One invalid row means nothing is
-    written, unless `skip_invalid`; `dry_run` writes nothing in any case. Raises
-    DirectoryImportError as read_rows does, and when the directory changed under the import so that
-    it could not be written (nothing was written then either).
+    written, unless `skip_invalid`; `dry_run` writes nothing in any case. Warnings never stop an
+    import. `progress`, if given, is called as ``progress(rows_checked, rows_total)`` every
+    PROGRESS_EVERY rows while the file is checked (outside any transaction, so that it may save
+    progress in its own), and once more when every row is checked.
+
+    Raises DirectoryImportError as read_rows does, and when the directory changed under the import
+    so that it could not be written (a hospital or clinician the file adds was added meanwhile, or
+    someone took a contact-person place the file fills); nothing was written then either.
     """
     sheet = read_rows(source, filename=filename)
     report = ImportReport(
@@ -795,32 +925,81 @@ def run_import(source, *, filename=None, skip_invalid=False, dry_run=False):
         skip_invalid=skip_invalid,
         ignored_columns=sheet.ignored_columns,
     )
+    plan = _plan_rows(sheet, report, progress)
+    if dry_run or not (report.ok or skip_invalid):
+        return report
     try:
         with transaction.atomic():
-            plan = _Plan()
-            file_warnings = {issue.row: issue for issue in sheet.warnings}
-            for source_row in sheet.rows:
-                outcome = RowOutcome(source_row.number)
-                if source_row.number in file_warnings:
-                    outcome.warnings.append(file_warnings[source_row.number])
-                plan.apply(source_row, outcome)
-                if outcome.errors:
-                    outcome.action = INVALID
-                    outcome.errors.sort(key=_column_order)
-                report.rows.append(outcome)
-                report.errors.extend(outcome.errors)
-                report.warnings.extend(outcome.warnings)
-            report.hospitals.update(p.action for p in plan.hospitals.values())
-            report.clinicians.update(p.action for p in plan.clinicians.values())
-            if not dry_run and (report.ok or skip_invalid):
-                _write(plan)
-                report.written = True
+            _lock_contact_places(plan, sheet.filename)
+            _write(plan)
     except IntegrityError as exc:
         raise DirectoryImportError(
             f"The directory changed while {sheet.filename} was being imported (someone added a "
             "hospital or a clinician that the file also adds). Nothing was written; import it again."
         ) from exc
+    report.written = True
     return report
+
+
+def _plan_rows(sheet, report, progress):
+    """Check every row against one read of the directory, filling `report`; returns the plan.
+
+    Runs in no transaction of its own: it only reads, and a long file must not hold a database
+    lock (on SQLite, even a read transaction would keep a writer from checkpointing).
+    """
+    plan = _Plan()
+    total = len(sheet.rows)
+    file_warnings = {issue.row: issue for issue in sheet.warnings}
+    for done, source_row in enumerate(sheet.rows, start=1):
+        outcome = RowOutcome(source_row.number)
+        if source_row.number in file_warnings:
+            outcome.warnings.append(file_warnings[source_row.number])
+        plan.apply(source_row, outcome)
+        if outcome.errors:
+            outcome.action = INVALID
+            outcome.errors.sort(key=_column_order)
+        report.rows.append(outcome)
+        report.errors.extend(outcome.errors)
+        report.warnings.extend(outcome.warnings)
+        if progress is not None and done % PROGRESS_EVERY == 0 and done < total:
+            progress(done, total)
+    report.hospitals.update(p.action for p in plan.hospitals.values())
+    report.clinicians.update(p.action for p in plan.clinicians.values())
+    if progress is not None:
+        progress(total, total)
+    return plan
+
+
+def _lock_contact_places(plan, filename):
+    """Lock the rows of the hospitals that the file gives a new contact person, then count their
+    contact persons again, as Clinician.save() does for one person (one rule, one lock order).
+
+    The plan was made outside this transaction: someone may have named a contact person since.
+    Raises DirectoryImportError if a hospital would end up with too many.
+    """
+    gained = sorted(ref for ref in plan.contact_gains if not isinstance(ref, tuple))
+    current = {}
+    for start in range(0, len(gained), BATCH_SIZE):
+        batch = gained[start : start + BATCH_SIZE]
+        list(Hospital.objects.select_for_update().filter(pk__in=batch).order_by("pk").values("pk"))
+        for hospital_id, email in (
+            Clinician.objects.filter(hospital_id__in=batch, role=Clinician.Role.CONTACT_PERSON)
+            .exclude(status=Clinician.Status.SUSPENDED)
+            .values_list("hospital_id", "email")
+        ):
+            current.setdefault(hospital_id, set()).add(email.lower())
+    for ref in gained:
+        planned = plan.contacts.get(ref, set())
+        after = {email for email in current.get(ref, ()) if email not in plan.clinicians}
+        after |= {email for email in planned if email in plan.clinicians}
+        if len(after) > MAX_CONTACT_PERSONS:
+            label = plan.hospital_labels.get(ref, f"hospital {ref}")
+            raise DirectoryImportError(
+                f"While {filename} was being imported, someone else named a contact person of "
+                f"{label}; with the file's, it would have {len(after)} "
+                f"({', '.join(sorted(after))}). Nothing was written; import it again to see "
+                "which row to change."
+            )
 
 
 def _write(plan):
