@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from directory import second_factor
 from home import views as home_views
 
 # Wagtail's and Django's own login forms take a password and skip the second factor:
@@ -26,6 +27,18 @@ urlpatterns = [
         "accounts/signup/",
         RedirectView.as_view(pattern_name="directory:enrol"),
         name="cmss_signup",
+    ),
+    # allauth's TOTP set-up, counting the activation as the session's second factor.
+    path(
+        "accounts/2fa/totp/activate/",
+        second_factor.ActivateTOTPView.as_view(),
+        name="mfa_activate_totp",
+    ),
+    # After TOTP set-up, the recovery-codes page links on to where the staff member was going.
+    path(
+        "accounts/2fa/continue/",
+        second_factor.continue_after_setup,
+        name="second_factor_continue",
     ),
     path("accounts/", include("allauth.urls")),
     # The mail provider's delivery webhook, /anymail/<provider>/tracking/ (cms/mail/webhooks.py).

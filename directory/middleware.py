@@ -10,6 +10,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from directory.second_factor import remember_onward
+
 ADMIN_PREFIX = "/admin/"
 
 
@@ -57,6 +59,7 @@ class StaffSecondFactorMiddleware:
             return None
         back = urlencode({"next": request.get_full_path()})
         if not has_totp(user):
+            remember_onward(request, request.get_full_path())
             return redirect(f"{reverse('mfa_activate_totp')}?{back}")
         if not session_used_second_factor(request):
             return redirect(f"{reverse('mfa_reauthenticate')}?{back}")

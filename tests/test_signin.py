@@ -98,3 +98,104 @@ def test_signed_in_clinician_gets_403_on_admin(client, home_page, clinician_user
     client.force_login(clinician_user)
     assert client.get("/admin/").status_code == 403
     assert client.get("/admin/pages/").status_code == 403
+
+
+def code_mails():
+    return [m for m in mail.outbox if re.search(r"^\s*[A-Z0-9]{4}-[A-Z0-9]{4}\s*$", m.body, re.M)]
+
+
+def sign_in_by_emailed_code(client, email, next_url="/admin/"):
+    response = client.post(f"/accounts/login/code/?next={next_url}", {"email": email})
+    assert response.status_code == 302, response
+    response = client.post(response["Location"], {"code": login_code(code_mails()[-1])})
+    assert response.status_code == 302, response
+    return response
+
+
+def current_totp(secret):
+    if 30 - time.time() % 30 < 2:  # not a code about to expire: no tolerance is set
+        time.sleep(2)
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+@pytest.fixture
+def passwordless_staff(make_staff):
+    user = make_staff("helper", group="Helpdesk")
+    user.set_unusable_password()
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    return user
+
+
+@strict_mfa
+def test_staff_first_visit_is_one_code_totp_setup_recovery_codes_then_admin(
+    client, home_page, passwordless_staff, django_capture_on_commit_callbacks
+):
+    """One emailed code, TOTP set-up (the secret survives a reload), the recovery codes once
+    with a way on to where they were going, then the admin: no second code, no second TOTP."""
+    sign_in_by_emailed_code(client, passwordless_staff.email)
+    response = client.get("/admin/")
+    assert response["Location"] == "/accounts/2fa/totp/activate/?next=%2Fadmin%2F"
+
+    page = client.get(response["Location"])
+    assert page.status_code == 200, page.get("Location")
+    secret = page.context["form"].secret
+    assert client.get(response["Location"]).context["form"].secret == secret  # a reload
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/accounts/2fa/totp/activate/?next=%2Fadmin%2F", {"code": current_totp(secret)}
+        )
+    assert response.status_code == 302
+    codes_page = client.get(response["Location"])
+    assert codes_page.status_code == 200, codes_page.get("Location")
+    assert codes_page.context["can_view_codes"]
+    assert len(codes_page.context["unused_codes"]) == 10
+    onward = re.search(r'<a [^>]*href="([^"]+)"[^>]*>\s*Continue', codes_page.content.decode())
+    assert onward, codes_page.content.decode()
+    response = client.get(onward.group(1).replace("&amp;", "&"))
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+    # Shown once: a second look shows no codes.
+    assert not client.get("/accounts/2fa/recovery-codes/").context["can_view_codes"]
+    assert len(code_mails()) == 1
+
+
+@strict_mfa
+def test_staff_later_sign_in_is_code_totp_admin(client, home_page, passwordless_staff):
+    secret = generate_totp_secret()
+    TOTP.activate(passwordless_staff, secret)
+    response = sign_in_by_emailed_code(client, passwordless_staff.email)
+    assert response["Location"].startswith("/accounts/2fa/authenticate/")
+    response = client.post("/accounts/2fa/authenticate/", {"code": current_totp(secret)})
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+    assert len(code_mails()) == 1
+
+
+@strict_mfa
+def test_staff_signed_in_long_ago_must_confirm_before_setting_up_totp(
+    client, home_page, passwordless_staff, settings
+):
+    """The exemption from re-authentication covers a fresh sign-in only (control)."""
+    settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
+    sign_in_by_emailed_code(client, passwordless_staff.email)
+    response = client.get("/accounts/2fa/totp/activate/?next=%2Fadmin%2F")
+    assert response.status_code == 302
+    assert "/accounts/reauthenticate/" in response["Location"]
+
+
+@strict_mfa
+def test_staff_with_totp_still_confirms_before_changing_it(client, home_page, passwordless_staff):
+    """Control: the set-up exemption is for a first authenticator only. Someone signed in with
+    TOTP moments ago must still confirm before removing it."""
+    secret = generate_totp_secret()
+    TOTP.activate(passwordless_staff, secret)
+    sign_in_by_emailed_code(client, passwordless_staff.email)
+    client.post("/accounts/2fa/authenticate/", {"code": current_totp(secret)})
+    assert client.get("/admin/").status_code == 200
+    response = client.get("/accounts/2fa/totp/deactivate/")
+    assert response.status_code == 302
+    assert "reauthenticate" in response["Location"]

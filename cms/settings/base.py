@@ -217,7 +217,8 @@ AUTHENTICATION_BACKENDS = [
 ]
 LOGIN_URL = "/accounts/login/"
 # allauth's emails (sign-in codes, confirmations) go through the mail service and its log.
-ACCOUNT_ADAPTER = "cms.mail.adapter.AccountAdapter"
+# directory/second_factor.py adds the staff TOTP set-up rules to the mail service's adapter.
+ACCOUNT_ADAPTER = "directory.second_factor.SignInAccountAdapter"
 # Not allauth's default profile page, which does not exist under Wagtail.
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
@@ -246,6 +247,10 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "CMSS"
+# The set-up page keeps its secret across a reload (directory/second_factor.py); the recovery
+# codes are shown once, right after set-up, with a way on to where the person was going.
+MFA_FORMS = {"activate_totp": "directory.second_factor.StableSecretActivateTOTPForm"}
+MFA_RECOVERY_CODES_SHOW_ONCE = True
 # Demo only: lets staff use /admin/ without TOTP. dev.py may turn it on; production.py
 # forces it off.
 CMSS_DEMO_RELAX_STAFF_MFA = False
