@@ -1,8 +1,11 @@
-"""The helpdesk's spreadsheet upload: upload, preview what would happen, then import.
+"""The helpdesk's spreadsheet upload: upload, preview what would happen, then import in the
+background and watch its progress.
 
-Both steps call directory/services/imports.py, as the import_directory command does. Between
-preview and import the file waits in DIRECTORY_IMPORT_DIR under a random name that only a
-signed token (bound to the uploading user, valid for an hour) can name.
+The preview calls directory/services/imports.py as the import_directory command does; the import
+itself is a DirectoryImportRun run by a task (directory/services/import_runs.py). Between preview
+and import the file waits in DIRECTORY_IMPORT_DIR under a random name that only a signed token
+(bound to the uploading user, valid for an hour) can name; the preview's report is cached under
+that name so that paging through it does not read the file again.
 """
 
 import uuid
@@ -12,21 +15,36 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
-from wagtail.log_actions import log
+from wagtail.admin.paginator import WagtailPaginator
 
-from directory.models import Clinician
+from directory.models import Clinician, DirectoryImportRun, Hospital
+from directory.services import import_runs
 from directory.services.access import countries_for_user
-from directory.services.imports import DirectoryImportError, plan_import, run_import
+from directory.services.imports import (
+    CREATED,
+    INVALID,
+    UNCHANGED,
+    UPDATED,
+    DirectoryImportError,
+    plan_import,
+)
 
-IMPORT_ACTION = "cmss.directory_import"
+IMPORT_ACTION = import_runs.IMPORT_ACTION
 SIGNING_NAMESPACE = "directory-import"
 TOKEN_MAX_AGE = 3600
-PREVIEW_ROWS = 200
+ROWS_PER_PAGE = 100
+# Errors and warnings listed in full up to this many each; the rows pages hold every row.
+ISSUES_SHOWN = 500
+REFRESH_SECONDS = 2
+
+import_dir = import_runs.import_dir
 
 
 def may_import(user):
@@ -40,12 +58,6 @@ def may_import(user):
             for model in ("hospital", "clinician")
         )
     )
-
-
-def import_dir():
-    path = Path(getattr(settings, "DIRECTORY_IMPORT_DIR", settings.BASE_DIR / "var" / "imports"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 class UploadForm(forms.Form):
@@ -72,15 +84,34 @@ class ConfirmForm(forms.Form):
     )
 
 
+class RestartForm(forms.Form):
+    skip_invalid = forms.BooleanField(
+        required=False, label="Leave out the rows with errors this time"
+    )
+
+
 def _stored_file(token, user):
+    """(stored name, original name) of the upload `token` names for `user`, or (None, None)."""
     try:
         data = signing.loads(token, salt=SIGNING_NAMESPACE, max_age=TOKEN_MAX_AGE)
     except signing.BadSignature:
         return None, None
-    if data.get("user") != user.pk:
+    if data.get("user") != user.pk or not (import_dir() / data["stored"]).exists():
         return None, None
-    path = import_dir() / data["stored"]
-    return (path, data["name"]) if path.exists() else (None, None)
+    return data["stored"], data["name"]
+
+
+def _preview_key(stored):
+    return f"directory-import-preview:{stored}"
+
+
+def _preview_report(stored, name):
+    """The dry run of the stored upload, from the cache when this preview was made before."""
+    report = cache.get(_preview_key(stored))
+    if report is None:
+        report = plan_import(import_dir() / stored, filename=name)
+        cache.set(_preview_key(stored), report, TOKEN_MAX_AGE)
+    return report
 
 
 @require_http_methods(["GET", "POST"])
@@ -89,6 +120,8 @@ def import_directory(request):
         raise PermissionDenied
     if request.method == "POST" and "token" in request.POST:
         return _confirm(request)
+    if request.method == "GET" and "token" in request.GET:
+        return _preview(request, request.GET["token"])
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -98,7 +131,7 @@ def import_directory(request):
             for chunk in upload.chunks():
                 handle.write(chunk)
         try:
-            report = plan_import(import_dir() / stored, filename=upload.name)
+            _preview_report(stored, upload.name)
         except DirectoryImportError as error:
             (import_dir() / stored).unlink(missing_ok=True)
             form.add_error("file", f"{error} Nothing was written.")
@@ -107,16 +140,7 @@ def import_directory(request):
                 {"stored": stored, "name": upload.name, "user": request.user.pk},
                 salt=SIGNING_NAMESPACE,
             )
-            return TemplateResponse(
-                request,
-                "directory/admin/import_preview.html",
-                {
-                    "report": report,
-                    "shown_rows": report.rows[:PREVIEW_ROWS],
-                    "confirm_form": ConfirmForm(initial={"token": token}),
-                    "header_title": "Import preview",
-                },
-            )
+            return redirect(f"{reverse('directory_import')}?{urlencode({'token': token})}")
     return TemplateResponse(
         request,
         "directory/admin/import_upload.html",
@@ -124,43 +148,108 @@ def import_directory(request):
     )
 
 
-def _confirm(request):
-    form = ConfirmForm(request.POST)
-    path, name = (None, None)
-    if form.is_valid():
-        path, name = _stored_file(form.cleaned_data["token"], request.user)
-    if path is None:
-        messages.error(
-            request, "That preview has expired. Upload the file again; nothing was written."
-        )
-        return redirect("directory_import")
+def _expired(request):
+    messages.error(request, "That preview has expired. Upload the file again; nothing was written.")
+    return redirect("directory_import")
+
+
+def _preview(request, token, confirm_form=None):
+    stored, name = _stored_file(token, request.user)
+    if stored is None:
+        return _expired(request)
     try:
-        report = run_import(path, filename=name, skip_invalid=form.cleaned_data["skip_invalid"])
+        report = _preview_report(stored, name)
     except DirectoryImportError as error:
         messages.error(request, f"{error} Nothing was written.")
         return redirect("directory_import")
-    if not report.written:
+    paginator = WagtailPaginator(report.rows, ROWS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("p"))
+    counts = report.counts
+    return TemplateResponse(
+        request,
+        "directory/admin/import_preview.html",
+        {
+            "report": report,
+            "summary": [
+                ("Hospitals new", report.hospitals[CREATED]),
+                ("Hospitals changed", report.hospitals[UPDATED]),
+                ("Hospitals unchanged", report.hospitals[UNCHANGED]),
+                ("People new", report.clinicians[CREATED]),
+                ("People changed", report.clinicians[UPDATED]),
+                ("Rows with errors", counts[INVALID]),
+                ("Warnings", len(report.warnings)),
+            ],
+            "errors": report.errors[:ISSUES_SHOWN],
+            "warnings": report.warnings[:ISSUES_SHOWN],
+            "issues_shown": ISSUES_SHOWN,
+            "page": page,
+            "elided_page_range": paginator.get_elided_page_range(page.number),
+            "confirm_form": confirm_form or ConfirmForm(initial={"token": token}),
+            "header_title": "Import preview",
+        },
+    )
+
+
+def _confirm(request):
+    form = ConfirmForm(request.POST)
+    stored, name = (None, None)
+    if form.is_valid():
+        stored, name = _stored_file(form.cleaned_data["token"], request.user)
+    if stored is None:
+        return _expired(request)
+    skip_invalid = form.cleaned_data["skip_invalid"]
+    preview = cache.get(_preview_key(stored))
+    if preview is not None and preview.errors and not skip_invalid:
         messages.error(
             request,
-            f"{len(report.errors)} rows have errors, so nothing was written. Correct them, or "
+            f"{len(preview.errors)} rows have errors, so nothing was written. Correct them, or "
             "tick the box to leave them out.",
         )
-        return TemplateResponse(
-            request,
-            "directory/admin/import_preview.html",
-            {
-                "report": report,
-                "shown_rows": report.rows[:PREVIEW_ROWS],
-                "confirm_form": ConfirmForm(initial={"token": form.cleaned_data["token"]}),
-                "header_title": "Import preview",
-            },
-        )
-    path.unlink(missing_ok=True)
-    log(
-        request.user,
-        IMPORT_ACTION,
-        user=request.user,
-        data={"file": name, "summary": report.summary(), "skip_invalid": report.skip_invalid},
+        return _preview(request, form.cleaned_data["token"], confirm_form=form)
+    run = import_runs.start_import_run(request.user, stored, name, skip_invalid=skip_invalid)
+    cache.delete(_preview_key(stored))
+    return redirect("directory_import_run", run.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def import_run(request, pk):
+    """A run's progress page: refreshes itself while the run is queued or running; when done, says
+    what happened and links on to the list it changed; when failed, offers to start it again."""
+    if not may_import(request.user):
+        raise PermissionDenied
+    run = get_object_or_404(DirectoryImportRun, pk=pk)
+    if countries_for_user(request.user) is not None and run.user_id != request.user.pk:
+        raise PermissionDenied  # only ever someone's own run, for a role limited to countries
+    restart_form = RestartForm(request.POST or None, initial={"skip_invalid": run.skip_invalid})
+    if request.method == "POST" and restart_form.is_valid():
+        try:
+            import_runs.restart_import_run(
+                run, skip_invalid=restart_form.cleaned_data["skip_invalid"]
+            )
+        except import_runs.ImportRunNotRestartable:
+            messages.error(
+                request,
+                "This import cannot be started again (it did not fail, or its file is gone). "
+                "Upload the file again.",
+            )
+        return redirect("directory_import_run", run.pk)
+
+    changed = import_runs.changed_list(run)
+    model = {"clinicians": Clinician, "hospitals": Hospital}.get(changed)
+    return TemplateResponse(
+        request,
+        "directory/admin/import_run.html",
+        {
+            "run": run,
+            "refresh_seconds": REFRESH_SECONDS if run.in_progress else None,
+            "changed_list": changed,
+            "changed_list_url": (
+                reverse(model.snippet_viewset.get_url_name("list")) if model else None
+            ),
+            "hospitals_url": reverse(Hospital.snippet_viewset.get_url_name("list")),
+            "issues": (run.counts or {}).get("issues", []),
+            "file_kept": run.status == run.Status.FAILED and import_runs.stored_path(run).exists(),
+            "restart_form": restart_form,
+            "header_title": f"Import of {run.filename}",
+        },
     )
-    messages.success(request, f"Imported {name}: {report.summary()}")
-    return redirect(reverse(Clinician.snippet_viewset.get_url_name("list")))

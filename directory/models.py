@@ -234,3 +234,43 @@ def contact_persons_of(hospital_id):
     return Clinician.objects.filter(
         hospital_id=hospital_id, role=Clinician.Role.CONTACT_PERSON
     ).exclude(status=Clinician.Status.SUSPENDED)
+
+
+class DirectoryImportRun(models.Model):
+    """One import of the directory spreadsheet from the admin, run by a background task
+    (directory/tasks.py) so that the helpdesk can watch its progress; the file waits in
+    DIRECTORY_IMPORT_DIR under `stored_name` until the import is done, so a failed run can be
+    started again."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=100, editable=False)
+    skip_invalid = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    # What the import did: rows, hospitals and clinicians by action, and the first issues.
+    counts = models.JSONField(default=dict, blank=True)
+    summary = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Import of {self.filename} ({self.get_status_display().lower()})"
+
+    @property
+    def in_progress(self):
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

@@ -34,4 +34,7 @@ def directory_log_actions(actions):
 
 @hooks.register("register_admin_urls")
 def directory_import_urls():
-    return [path("directory/import/", import_views.import_directory, name="directory_import")]
+    return [
+        path("directory/import/", import_views.import_directory, name="directory_import"),
+        path("directory/import/<int:pk>/", import_views.import_run, name="directory_import_run"),
+    ]

@@ -29,9 +29,11 @@ def helpdesk(client, make_staff, settings, tmp_path):
 
 
 def upload(client, text, name="directory.csv"):
+    """Upload a file and follow on to its preview."""
     return client.post(
         reverse("directory_import"),
         {"file": SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")},
+        follow=True,
     )
 
 
@@ -40,7 +42,7 @@ def token_of(response):
 
 
 @pytest.mark.django_db
-def test_preview_writes_nothing_and_confirm_imports(helpdesk):
+def test_preview_writes_nothing_and_confirm_imports(helpdesk, django_capture_on_commit_callbacks):
     preview = upload(helpdesk, GOOD)
     assert preview.status_code == 200
     text = " ".join(outline(preview).text)
@@ -48,22 +50,28 @@ def test_preview_writes_nothing_and_confirm_imports(helpdesk):
     assert "extra" in text  # the ignored column is reported
     assert Hospital.objects.count() == 0 and Clinician.objects.count() == 0
 
-    done = helpdesk.post(reverse("directory_import"), {"token": token_of(preview)})
-    assert done.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        done = helpdesk.post(reverse("directory_import"), {"token": token_of(preview)})
+    assert done.status_code == 302  # to the run's progress page; the task ran on commit
     assert Clinician.objects.get(email="nikos@example.eu").status == Clinician.Status.APPROVED
     assert Hospital.objects.get(name="Ευαγγελισμός").country.code == "GR"
     assert ModelLogEntry.objects.filter(action="cmss.directory_import").count() == 1
 
 
 @pytest.mark.django_db
-def test_a_bad_row_is_shown_by_row_and_column_and_blocks_the_import(helpdesk):
+def test_a_bad_row_is_shown_by_row_and_column_and_blocks_the_import(
+    helpdesk, django_capture_on_commit_callbacks
+):
     preview = upload(helpdesk, BAD_ROW)
     rows = [cells for cells in _table_rows(preview) if cells and cells[0] == "4"]
     assert rows and rows[0][1] == "country"
     helpdesk.post(reverse("directory_import"), {"token": token_of(preview)})
     assert Hospital.objects.count() == 0
 
-    helpdesk.post(reverse("directory_import"), {"token": token_of(preview), "skip_invalid": "on"})
+    with django_capture_on_commit_callbacks(execute=True):
+        helpdesk.post(
+            reverse("directory_import"), {"token": token_of(preview), "skip_invalid": "on"}
+        )
     assert Hospital.objects.count() == 2
 
 

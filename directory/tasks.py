@@ -1,0 +1,18 @@
+"""Background tasks of the directory. They take primary keys and may run twice without harm."""
+
+from django_tasks import task
+
+from directory.services import import_runs
+
+# The mail and Webex tasks' backend (settings.TASKS["background"], the database in dev and
+# production, run by `manage.py db_worker --backend background`); Wagtail's own tasks stay on
+# "default" and never wait behind a long import.
+BACKEND = "background"
+QUEUE = "default"
+
+
+@task(backend=BACKEND, queue_name=QUEUE)
+def import_directory_run(run_id):
+    """Run the queued DirectoryImportRun `run_id` (see import_runs.perform_import_run); a run
+    already taken or finished is left alone."""
+    return import_runs.perform_import_run(run_id)
