@@ -1,15 +1,32 @@
-"""allauth's account adapter: its emails (sign-in codes, confirmations) go through the mail service."""
+"""allauth's account adapter: its emails (sign-in codes, confirmations, notices) go through the
+mail service, in CMSS's words (templates/account/email/, templates/mfa/email/: a text and an
+HTML body each, on the mail service's base templates), and a person is shown by name, never by
+internal username."""
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 
 from cms.mail import services
+from cms.mail.links import absolute_url
+
+
+def user_display(user):
+    """How allauth names ``user`` on pages and in emails (ACCOUNT_USER_DISPLAY): their name, or
+    their email address when they have none; never the username, which is internal."""
+    name = " ".join(part for part in (user.first_name, user.last_name) if part).strip()
+    return name or user.email or "your account"
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
-        """Render allauth's message as allauth does, then queue it with the other outgoing mail."""
+        """Render allauth's message as allauth does (``<prefix>_message.txt`` and, when it
+        exists, ``<prefix>_message.html``), then queue it with the other outgoing mail.
+
+        Links to the site in our templates come from ``CMSS_BASE_URL`` (``{% site_url %}``);
+        the ones allauth builds itself (``activate_url``) use the request's host, as allauth does.
+        """
         request = allauth_context.request
         message = self.render_mail(
             template_prefix,
@@ -18,6 +35,8 @@ class AccountAdapter(DefaultAccountAdapter):
                 "request": request,
                 "email": email,
                 "current_site": get_current_site(request),
+                "site_url": absolute_url("/"),
+                "helpdesk_email": settings.HELPDESK_EMAIL,
                 **context,
             },
         )

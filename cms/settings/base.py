@@ -175,9 +175,17 @@ ANYMAIL = {
     "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET") or secrets.token_urlsafe(32),
 }
 
+# The site's own address, scheme and host (and port), without a trailing slash: every link in an
+# email and in the admin's notifications starts with it. One setting, from the environment
+# variable CMSS_BASE_URL (`make run` sets it to the host and port it serves on). Emails are often
+# sent by the task worker, with no request to take a host from, so this is the one source of
+# truth. Production requires an https address, or derives https://<first of
+# DJANGO_ALLOWED_HOSTS> when it is unset (cms/settings/production.py).
+CMSS_BASE_URL = os.environ.get("CMSS_BASE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
+
 # Wagtail
 WAGTAIL_SITE_NAME = "CMSS"
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+WAGTAILADMIN_BASE_URL = CMSS_BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "odt", "xlsx", "ods", "txt", "csv", "pptx"]
 # Content is either public or restricted to signed-in users: no shared passwords.
@@ -219,6 +227,9 @@ LOGIN_URL = "/accounts/login/"
 # allauth's emails (sign-in codes, confirmations) go through the mail service and its log.
 # directory/second_factor.py adds the staff TOTP set-up rules to the mail service's adapter.
 ACCOUNT_ADAPTER = "directory.second_factor.SignInAccountAdapter"
+# allauth shows "the user" in messages and emails: a person's name (or address), never the
+# internal username.
+ACCOUNT_USER_DISPLAY = "cms.mail.adapter.user_display"
 # Not allauth's default profile page, which does not exist under Wagtail.
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"

@@ -24,7 +24,16 @@ DEBUG = False
 # Staff always need their second factor in production, whatever the environment says.
 CMSS_DEMO_RELAX_STAFF_MFA = False
 
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", f"https://{ALLOWED_HOSTS[0]}")
+# Links in emails (settings/base.py): CMSS_BASE_URL when set, else https://<first allowed host>.
+CMSS_BASE_URL = os.environ.get("CMSS_BASE_URL", "").strip().rstrip("/") or (
+    f"https://{ALLOWED_HOSTS[0].lstrip('.')}"
+)
+if not CMSS_BASE_URL.startswith("https://") or "*" in CMSS_BASE_URL:
+    raise ImproperlyConfigured(
+        "CMSS_BASE_URL must be the site's https address, e.g. https://cmss.example.eu "
+        "(or leave it unset and list the site's host first in DJANGO_ALLOWED_HOSTS)."
+    )
+WAGTAILADMIN_BASE_URL = CMSS_BASE_URL
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = os.environ.get("DJANGO_SECURE_SSL_REDIRECT", "1") == "1"

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from cms.mail.links import absolute_url
 from cms.mail.services import send_mail
 from directory.models import Clinician, Hospital, match_text
 
@@ -118,12 +119,11 @@ def on_email_confirmed(sender, request, email_address, **kwargs):
     mark_email_confirmed(email_address)
 
 
-def welcome_context(clinician, base_url=None):
-    base_url = (base_url or settings.WAGTAILADMIN_BASE_URL).rstrip("/")
+def welcome_context(clinician):
     return {
         "clinician": clinician,
-        "sign_in_url": f"{base_url}{settings.LOGIN_URL}",
-        "links": [(title, f"{base_url}{path}") for title, path in INFORMATION_PACKAGE_LINKS],
+        "sign_in_url": absolute_url(settings.LOGIN_URL),
+        "links": [(title, absolute_url(path)) for title, path in INFORMATION_PACKAGE_LINKS],
     }
 
 
