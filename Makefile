@@ -4,30 +4,61 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Every package, pinned with hashes (pip-tools). pyproject.toml keeps the compatible ranges;
+# `make upgrade` refreshes this file from them, `make test-latest` tries the newest first.
+LOCK ?= requirements.lock.txt
+# pip-compile reads PyPI only: no machine-local index or wheel folder may end up in the lock.
+PIP_COMPILE = PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --all-build-deps --extra test --extra dev --strip-extras \
+	--no-emit-index-url --no-emit-find-links
 CHROMIUM ?= /usr/bin/chromium
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cmss
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check pytest pytest-sqlite pytest-postgres browser chromium bench migrate clean
+.PHONY: run test lint check pytest pytest-sqlite pytest-postgres browser chromium bench migrate \
+	clean upgrade test-latest
 
-$(STAMP): pyproject.toml
+# Installs exactly what the lock names, hash-checked. The project itself runs from this folder
+# (manage.py, pytest and bench/ put it on the path), so it is not installed into the venv.
+$(STAMP): $(LOCK)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
 	touch $(STAMP)
+
+# Refresh the lock to the newest versions pyproject.toml's ranges allow. Then `make test`,
+# and commit requirements.lock.txt with what the test run showed (README, "Upgrading").
+upgrade: $(STAMP)
+	$(PIP_COMPILE) --upgrade -o $(LOCK) pyproject.toml
+	@echo "$(LOCK) refreshed. Run 'make test', then commit it."
+
+# The suite against the newest versions the ranges allow, in a venv of its own (.venv-latest),
+# leaving the lock and .venv as they are: an upstream release breaks this before it breaks a user.
+test-latest: $(STAMP)
+	mkdir -p .venv-latest
+	rm -f .venv-latest/requirements.txt
+	$(PIP_COMPILE) -o .venv-latest/requirements.txt pyproject.toml
+	$(MAKE) VENV=.venv-latest LOCK=.venv-latest/requirements.txt test
 
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
-# The task worker (mail) runs beside the server and stops with it.
+# Links in emails and admin notifications use the address the demo serves on.
+run: export CMSS_BASE_URL = http://$(HOST):$(PORT)
+# The task worker (mail, bookings, imports) runs beside the server and stops with it; it
+# survives database errors, and if it stops all the same the terminal says so and it restarts.
 run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py retry_mail
 	@echo ""
-	@echo "CMSS runs on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/; Ctrl-C stops it)"
-	@$(PY) manage.py db_worker --backend background --queue-name '*' --no-reload --verbosity 0 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	@echo "CMSS runs on $(CMSS_BASE_URL)/  (admin: $(CMSS_BASE_URL)/admin/; Ctrl-C stops it)"
+	@rm -f $(VENV)/.stopping; ( while :; do \
+		$(PY) manage.py task_worker --verbosity 0; code=$$?; \
+		[ -f $(VENV)/.stopping ] && exit 0; \
+		echo "** The task worker stopped (exit $$code): mail waits until it is back. Restarting it in 5 s." >&2; \
+		sleep 5; \
+	done ) & worker=$$!; \
+	trap 'touch $(VENV)/.stopping; pkill -P $$worker 2>/dev/null; kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; rm -f $(VENV)/.stopping' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
@@ -79,4 +110,4 @@ bench: migrate
 	$(PY) bench/directory_search.py
 
 clean:
-	rm -rf $(VENV) db.sqlite3 media var static_collected
+	rm -rf $(VENV) .venv-latest db.sqlite3 db.sqlite3-wal db.sqlite3-shm media var static_collected

@@ -98,6 +98,18 @@ DATABASES = {
     )
 }
 
+# The embedded SQLite file serves the web server and the task worker side by side: WAL lets
+# readers go on while one connection writes, a writer waits up to 20 s for the lock instead of
+# failing at once, and IMMEDIATE transactions take the write lock when they begin (a read that
+# later wants to write cannot then fail half-way with "database is locked"). Long jobs keep
+# their writes short (the directory import writes in one brief transaction at the end).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 
