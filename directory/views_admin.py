@@ -39,7 +39,13 @@ class ScopedFormMixin:
 
 
 class DirectoryIndexView(snippet_views.IndexView):
-    """The listing and its CSV/XLSX export: formula-safe cells and an audit-log entry per export."""
+    """The listing and its CSV/XLSX export: the import's column names (an exported file, edited and
+    imported again, changes nothing), formula-safe cells, a UTF-8 BOM before a CSV (so that Excel
+    reads accented names right) and an audit-log entry per export."""
+
+    def stream_csv(self, queryset):
+        yield exports.CSV_BOM
+        yield from super().stream_csv(queryset)
 
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)
@@ -151,17 +157,17 @@ class HospitalViewSet(DirectoryViewSet):
     list_display = ["name", "city", "country", "taking_part", "last_verified"]
     list_filter = ["country", "taking_part"]
     search_fields = ["name", "city"]
+    # The import's columns first (services/exports.py), then what only the admin keeps.
     list_export = [
+        "country.code",
         "name",
         "city",
-        "country.code",
-        "country.name",
         "website",
         "ern_memberships",
         "taking_part",
         "last_verified",
     ]
-    export_headings = {"country.code": "Country code", "country.name": "Country"}
+    export_headings = exports.HOSPITAL_HEADINGS
     export_filename = "hospitals"
 
 
@@ -205,26 +211,20 @@ class ClinicianViewSet(DirectoryViewSet):
     list_filter = ["hospital__country", "status", "role", "hospital__taking_part"]
     search_fields = ["first_name", "last_name", "email", "specialty", "hospital__name"]
     list_export = [
+        "hospital.country.code",
+        "hospital.name",
+        "hospital.city",
         "first_name",
         "last_name",
         "email",
         "phone",
         "specialty",
-        "get_role_display",
+        "get_role_display",  # "Contact person", as the import reads it
         "languages",
-        "hospital.name",
-        "hospital.city",
-        "hospital.country.code",
         "get_status_display",
         "last_verified",
     ]
-    export_headings = {
-        "get_role_display": "Role",
-        "hospital.name": "Hospital",
-        "hospital.city": "City",
-        "hospital.country.code": "Country code",
-        "get_status_display": "Status",
-    }
+    export_headings = exports.CLINICIAN_HEADINGS
     export_filename = "clinicians"
 
     def status_view(self, view_class):

@@ -10,6 +10,34 @@ import re
 from wagtail.log_actions import log
 
 EXPORT_ACTION = "cmss.directory_export"
+# Excel reads a CSV file as UTF-8 only when it starts with a byte-order mark; the import skips it.
+CSV_BOM = "\ufeff"
+# Column headings of the hospital and clinician exports: the import's column names
+# (services/imports.py COLUMNS) for what the import reads, so that an exported file, edited in a
+# spreadsheet and imported again, changes nothing; the other columns the import ignores.
+HOSPITAL_HEADINGS = {
+    "country.code": "country",
+    "name": "hospital",
+    "city": "city",
+    "website": "website",
+    "ern_memberships": "ern_memberships",
+    "taking_part": "taking_part",
+    "last_verified": "last_verified",
+}
+CLINICIAN_HEADINGS = {
+    "hospital.country.code": "country",
+    "hospital.name": "hospital",
+    "hospital.city": "city",
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "phone": "phone",
+    "specialty": "specialty",
+    "get_role_display": "role",
+    "languages": "languages",
+    "get_status_display": "status",
+    "last_verified": "last_verified",
+}
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ()./-]*")
 
