@@ -11,3 +11,7 @@ class DirectoryConfig(AppConfig):
         from directory.services.enrolment import on_email_confirmed
 
         email_confirmed.connect(on_email_confirmed, dispatch_uid="cmss_enrolment_confirmed")
+
+        from directory import signals
+
+        signals.connect()

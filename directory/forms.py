@@ -1,25 +1,67 @@
-"""The enrolment form of /enrol/: who the clinician is, their hospital (or one they propose), consent."""
+"""The enrolment form of /enrol/: who the clinician is, their hospital (or one they propose), consent.
+
+The hospital is found in two steps, so that the page never lists all 16,000 of them: the
+country and part of the name or city first ("Find my hospital"), then one of at most
+RESULTS_LIMIT matches (radio buttons), or a proposal. With JavaScript, static/js/enrol.js turns
+the search box into a combobox fed by /enrol/hospitals/ and fills the same radio buttons.
+"""
 
 from django import forms
 
 from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, contact_persons_of
+from directory.phones import InvalidPhoneNumber, normalise_phone
+from directory.search import hospitals_matching
 
 PROPOSE = "propose"
+RESULTS_LIMIT = 50
+FIND_BUTTON = "find"
 
 
-def hospital_choices():
-    """Taking-part hospitals grouped by country, then the choice to propose one."""
-    groups = {}
-    for hospital in Hospital.objects.filter(taking_part=True).select_related("country"):
-        groups.setdefault(hospital.country.name, []).append((str(hospital.pk), str(hospital)))
-    return [
-        ("", "Choose your hospital"),
-        *groups.items(),
-        ("Not in the list", [(PROPOSE, "My hospital is not in the list: I propose it below")]),
-    ]
+class HospitalSearch:
+    """What the person asked for in step 1 and what it found: the radio buttons of step 2."""
+
+    def __init__(self, country_code, query, chosen, asked):
+        self.query = (query or "").strip()[:200]
+        self.chosen = (chosen or "").strip()
+        code = (country_code or "").strip().upper()[:2]
+        self.country = Country.objects.filter(code=code).first() if code else None
+        self.asked = asked
+        self.without_country = asked and self.country is None
+        self.matches = []
+        self.total = 0
+        if self.country is not None and (asked or self.query or self.chosen):
+            self.asked = True
+            found = hospitals_matching(self.country, self.query).only("name", "city")
+            self.matches = list(found[:RESULTS_LIMIT])
+            self.total = len(self.matches) if len(self.matches) < RESULTS_LIMIT else found.count()
+            self._keep_chosen_in_view()
+
+    def _keep_chosen_in_view(self):
+        """The hospital already chosen stays on the list even when the search moved on."""
+        if not self.chosen.isdigit() or any(str(h.pk) == self.chosen for h in self.matches):
+            return
+        chosen = Hospital.objects.filter(
+            pk=int(self.chosen), country=self.country, taking_part=True
+        ).first()
+        if chosen is not None:
+            self.matches.insert(0, chosen)
+
+    @property
+    def more(self):
+        return self.total > len(self.matches)
+
+    def options(self):
+        """(value, label, checked) for the radio button of each hospital found."""
+        return [(str(h.pk), str(h), str(h.pk) == self.chosen) for h in self.matches]
+
+    @property
+    def proposing(self):
+        return self.chosen == PROPOSE
 
 
 class EnrolmentForm(forms.Form):
+    """Fields in the order the page shows them, so the error summary reads in the same order."""
+
     first_name = forms.CharField(
         max_length=100,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
@@ -40,14 +82,43 @@ class EnrolmentForm(forms.Form):
             "invalid": "Enter an email address like name@hospital.eu.",
         },
     )
-    hospital = forms.ChoiceField(
-        choices=(),
-        help_text="Hospitals taking part, by country. Not listed? Choose the last option.",
+    phone = forms.CharField(
+        label="Work phone",
+        max_length=40,
+        required=False,
+        help_text="With the country code, e.g. +32 2 123 45 67.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    specialty = forms.CharField(
+        max_length=120,
+        error_messages={"required": "Enter your specialty, e.g. infectious diseases."},
+    )
+    languages = forms.CharField(
+        label="Languages for case conferences",
+        max_length=200,
+        required=False,
+        help_text="Comma-separated, e.g. English, French.",
+    )
+    country = forms.ModelChoiceField(
+        label="Country of your hospital",
+        queryset=Country.objects.all(),
+        to_field_name="code",
+        empty_label="Choose the country",
         error_messages={
-            "required": "Choose your hospital, or choose to propose one.",
-            "invalid_choice": "Choose a hospital from the list, or choose to propose one.",
+            "required": "Choose the country of your hospital.",
+            "invalid_choice": "Choose the country of your hospital from the list.",
         },
     )
+    hospital_query = forms.CharField(
+        label="Name or city of your hospital",
+        max_length=200,
+        required=False,
+        help_text="Part of the name or the city is enough, e.g. Erasme or Bruxelles; "
+        "accents and capitals do not matter.",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    # Rendered by hand as radio buttons (step 2) or filled by the combobox: see enrol.html.
+    hospital = forms.CharField(label="Your hospital", max_length=20, required=False)
     proposed_name = forms.CharField(
         label="Proposed hospital: name",
         max_length=255,
@@ -60,35 +131,11 @@ class EnrolmentForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
-    proposed_country = forms.ModelChoiceField(
-        label="Proposed hospital: country",
-        queryset=Country.objects.all(),
-        required=False,
-        empty_label="Choose the country",
-        widget=forms.Select(attrs={"autocomplete": "country-name"}),
-    )
-    specialty = forms.CharField(
-        max_length=120,
-        error_messages={"required": "Enter your specialty, e.g. infectious diseases."},
-    )
     role = forms.ChoiceField(
         label="Your role in the network",
         choices=Clinician.Role.choices,
         widget=forms.RadioSelect,
         error_messages={"required": "Choose your role in the network."},
-    )
-    phone = forms.CharField(
-        label="Work phone",
-        max_length=40,
-        required=False,
-        help_text="With the country code, e.g. +32 2 123 45 67.",
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
-    )
-    languages = forms.CharField(
-        label="Languages for case conferences",
-        max_length=200,
-        required=False,
-        help_text="Comma-separated, e.g. English, French.",
     )
     consent = forms.BooleanField(
         label="I have read the privacy statement and agree that CMSS keeps these details",
@@ -97,36 +144,30 @@ class EnrolmentForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, privacy_statement=None, **kwargs):
+    def __init__(self, *args, privacy_statement=None, search_asked=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.privacy_statement = privacy_statement
-        self.fields["hospital"].choices = hospital_choices()
         for name, field in self.fields.items():
             if name != "role":
                 field.widget.attrs.setdefault("id", f"id_{name}")
-
-    def clean_hospital(self):
-        value = self.cleaned_data["hospital"]
-        if value == PROPOSE:
-            return None
-        try:
-            return Hospital.objects.get(pk=int(value), taking_part=True)
-        except (ValueError, Hospital.DoesNotExist):
-            raise forms.ValidationError(
-                "Choose a hospital from the list, or choose to propose one."
-            ) from None
+        typed = self.data if self.is_bound else self.initial
+        self.search = HospitalSearch(
+            typed.get("country"), typed.get("hospital_query"), typed.get("hospital"), search_asked
+        )
 
     def clean(self):
         cleaned = super().clean()
-        if "hospital" in cleaned and cleaned["hospital"] is None:
-            for name, what in (
-                ("proposed_name", "the name of the hospital you propose"),
-                ("proposed_city", "the city of the hospital you propose"),
-                ("proposed_country", "the country of the hospital you propose"),
-            ):
-                if not cleaned.get(name):
-                    self.add_error(name, f"Enter {what}, or choose your hospital from the list.")
-        hospital = cleaned.get("hospital")
+        country = cleaned.get("country")
+        hospital = self._clean_hospital(country, cleaned.get("hospital") or "")
+        cleaned["hospital"] = hospital
+        # A proposed hospital is in the country chosen for the search (services/enrolment.py).
+        cleaned["proposed_country"] = country
+        if country is not None:  # else a national number is read once the country is chosen
+            region = hospital.country.code if hospital else country.code
+            try:
+                cleaned["phone"] = normalise_phone(cleaned.get("phone"), region)
+            except InvalidPhoneNumber as error:
+                self.add_error("phone", str(error))
         if (
             cleaned.get("role") == Clinician.Role.CONTACT_PERSON
             and hospital is not None
@@ -142,3 +183,44 @@ class EnrolmentForm(forms.Form):
                 "Enrolment is paused: no privacy statement is in force. Please try again later."
             )
         return cleaned
+
+    def _clean_hospital(self, country, choice):
+        """The Hospital chosen (taking part, in the country chosen), or None for a proposal.
+
+        Adds the error to the field the person has to change next."""
+        if country is None:  # the country field's own error says what to do
+            return None
+        if choice == PROPOSE:
+            for name, what in (
+                ("proposed_name", "the name of the hospital you propose"),
+                ("proposed_city", "the city of the hospital you propose"),
+            ):
+                if not self.cleaned_data.get(name):
+                    self.add_error(name, f"Enter {what}, or choose your hospital from the list.")
+            return None
+        if not choice:
+            if self.search.matches:
+                self.add_error(
+                    "hospital",
+                    "Choose your hospital from the hospitals found, or choose “My hospital is "
+                    "not in the list” and propose it.",
+                )
+            else:
+                self.add_error(
+                    "hospital_query",
+                    "Type part of your hospital's name or city and press “Find my hospital”, "
+                    "then choose it from the list.",
+                )
+            return None
+        hospital = None
+        if choice.isdigit():
+            hospital = Hospital.objects.filter(
+                pk=int(choice), country=country, taking_part=True
+            ).first()
+        if hospital is None:
+            self.add_error(
+                "hospital",
+                f"Choose a hospital of {country} from the list, or search again: the one "
+                "chosen is not among the hospitals taking part there.",
+            )
+        return hospital

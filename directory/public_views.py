@@ -6,17 +6,24 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from directory.access import contact_details_required
-from directory.models import Clinician, Country, Hospital
-from directory.search import search_terms
+from directory.models import Clinician, Country
+from directory.search import hospitals_matching, search_terms
+from home.pagecache import mark_cacheable
 
 HOSPITALS_PER_PAGE = 100
 PEOPLE_PER_PAGE = 25
+# What /hospitals/ reads from its address, and so what its cached copies are keyed by.
+HOSPITAL_LIST_PARAMS = ("country", "q", "page")
 
 
-def _pagination_query(request):
+def _pagination_query(request, names=None):
     """The current filters as a query string, for the next and previous page links."""
     params = request.GET.copy()
     params.pop("page", None)
+    if names is not None:
+        for name in list(params):
+            if name not in names or not params.get(name):
+                del params[name]
     return params.urlencode()
 
 
@@ -29,25 +36,24 @@ def _country_filter(request):
 
 @require_GET
 def hospital_list(request):
-    """Public: which hospitals take part, by country. No people, no contact details."""
+    """Public: which hospitals take part, by country, found by name or city. No people, no
+    contact details: the same page for every anonymous visitor, so the page cache keeps it
+    (dropped when a hospital changes, directory/signals.py)."""
     countries, selected = _country_filter(request)
-    hospitals = (
-        Hospital.objects.filter(taking_part=True)
-        .select_related("country")
-        .only("name", "city", "website", "country__name", "country__code")
-        .order_by("country__name", "name", "city")
-    )
-    if selected:
-        hospitals = hospitals.filter(country=selected)
+    query = (request.GET.get("q") or "").strip()[:200]
+    hospitals = hospitals_matching(selected, query).select_related("country")
+    hospitals = hospitals.only("name", "city", "website", "country__name", "country__code")
     page = Paginator(hospitals, HOSPITALS_PER_PAGE).get_page(request.GET.get("page"))
+    mark_cacheable(request, query_params=HOSPITAL_LIST_PARAMS)
     return render(
         request,
         "directory/hospital_list.html",
         {
             "countries": countries,
             "selected_country": selected,
+            "query": query,
             "page_obj": page,
-            "pagination_query": _pagination_query(request),
+            "pagination_query": _pagination_query(request, HOSPITAL_LIST_PARAMS),
         },
     )
 

@@ -35,3 +35,36 @@ def clinician_search_text(clinician, hospital=None):
     if hospital is not None:
         parts += [hospital.name, hospital.city, hospital.country.name, hospital.country.code]
     return fold(" ".join(parts))
+
+
+def hospitals_matching(country, query, queryset=None):
+    """Hospitals taking part (in `country`, or anywhere when it is None) whose name or city
+    holds every word of `query`.
+
+    Accents, case, spacing and commas are ignored ("Erasme, Bruxelles" finds what the combobox
+    wrote). Within a country, hospitals whose name starts with the first word come first, then
+    by name and city. An empty query matches them all.
+    """
+    from django.db.models import Case, IntegerField, Value, When
+
+    from directory.models import Hospital
+
+    hospitals = queryset if queryset is not None else Hospital.objects.all()
+    hospitals = hospitals.filter(taking_part=True)
+    order = ["name", "city", "pk"]
+    if country is None:
+        order.insert(0, "country__name")
+    else:
+        hospitals = hospitals.filter(country=country)
+    terms = search_terms((query or "").replace(",", " "))
+    for term in terms:
+        hospitals = hospitals.filter(search_text__contains=term)
+    if terms and country is not None:
+        starts = Case(
+            When(search_text__startswith=terms[0], then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        hospitals = hospitals.annotate(starts_with_query=starts)
+        order.insert(0, "starts_with_query")
+    return hospitals.order_by(*order)

@@ -7,6 +7,7 @@ app_name = "directory"
 urlpatterns = [
     path("enrol/", views.enrol, name="enrol"),
     path("enrol/confirmed/", views.enrol_confirmed, name="enrol_confirmed"),
+    path("enrol/hospitals/", views.enrol_hospitals, name="enrol_hospitals"),
     path("hospitals/", public_views.hospital_list, name="hospitals"),
     path("directory/", public_views.directory, name="directory"),
     path("account/", account_views.account, name="account"),

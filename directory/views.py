@@ -1,25 +1,50 @@
-"""Public views of the directory app: enrolment at /enrol/."""
+"""Public views of the directory app: enrolment at /enrol/ and its hospital search."""
+
+import json
 
 from allauth.account import app_settings as account_settings
 from allauth.account.internal.flows.signup import complete_signup, prevent_enumeration
 from allauth.core import ratelimit
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from directory.forms import EnrolmentForm
+from directory.forms import FIND_BUTTON, EnrolmentForm
+from directory.models import Country
+from directory.search import hospitals_matching
 from directory.services import enrolment
 from home.models import PrivacyStatementPage
+from home.pagecache import mark_cacheable
+
+COMBOBOX_LIMIT = 20
+COMBOBOX_MAX_AGE = 300
+# What json.dumps leaves as it is and an HTML parser would not (as django.utils.html.json_script).
+JSON_ESCAPES = str.maketrans({"<": "\\u003C", ">": "\\u003E", "&": "\\u0026"})
+
+
+def _typed(data):
+    """What the person typed into the enrolment form, to show it again unjudged."""
+    return {name: data.get(name) for name in EnrolmentForm.base_fields if name in data}
 
 
 @require_http_methods(["GET", "POST"])
 def enrol(request):
     """The enrolment form. A valid form ends on allauth's "enter the code we sent" page,
-    whether or not the address was already enrolled (the email says which)."""
+    whether or not the address was already enrolled (the email says which).
+
+    "Find my hospital" (step 1 without JavaScript) posts the same form: it is shown again with
+    the hospitals found and everything typed kept, and nothing is judged yet. A link may open
+    step 2 directly: /enrol/?country=BE&hospital_query=erasme.
+    """
     privacy_statement = PrivacyStatementPage.in_force()
-    if request.method == "POST":
+    if request.method == "POST" and FIND_BUTTON in request.POST:
+        form = EnrolmentForm(
+            initial=_typed(request.POST), privacy_statement=privacy_statement, search_asked=True
+        )
+    elif request.method == "POST":
         if not ratelimit.consume(request, action="enrol"):
             return ratelimit.respond_429(request)
         form = EnrolmentForm(request.POST, privacy_statement=privacy_statement)
@@ -48,12 +73,49 @@ def enrol(request):
                     redirect_url=reverse("directory:enrol_confirmed"),
                 )
     else:
-        form = EnrolmentForm(privacy_statement=privacy_statement)
+        form = EnrolmentForm(
+            initial=_typed(request.GET),
+            privacy_statement=privacy_statement,
+            search_asked="country" in request.GET,
+        )
     return render(
         request,
         "directory/enrol.html",
         {"form": form, "privacy_statement": privacy_statement},
     )
+
+
+@require_GET
+def enrol_hospitals(request):
+    """Public JSON for the combobox of /enrol/: taking-part hospitals of ?country= whose name
+    or city matches ?q=, at most COMBOBOX_LIMIT, with the number found.
+
+    Names and cities only (and the id the form posts back); the same for everyone, so the page
+    cache and browsers keep it, and a hospital's change drops it (directory/signals.py).
+    """
+    code = (request.GET.get("country") or "").strip().upper()[:2]
+    country = Country.objects.filter(code=code).first() if code else None
+    if country is None:
+        return _json({"error": "Choose the country of your hospital first."}, status=400)
+    query = (request.GET.get("q") or "")[:200]
+    found = hospitals_matching(country, query)
+    rows = list(found.values_list("pk", "name", "city")[:COMBOBOX_LIMIT])
+    total = len(rows) if len(rows) < COMBOBOX_LIMIT else found.count()
+    mark_cacheable(request, query_params=("country", "q"))
+    response = _json(
+        {
+            "country": country.code,
+            "total": total,
+            "hospitals": [{"id": pk, "name": name, "city": city} for pk, name, city in rows],
+        }
+    )
+    response["Cache-Control"] = f"public, max-age={COMBOBOX_MAX_AGE}"
+    return response
+
+
+def _json(data, status=200):
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(JSON_ESCAPES)
+    return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")
 
 
 def enrol_confirmed(request):

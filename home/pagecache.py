@@ -7,6 +7,9 @@ public page shows bumps the generation (see home/signals.py), so an editor's cha
 once. Every process must share one cache for that (Redis in production, see home/checks.py).
 """
 
+import hashlib
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
@@ -23,6 +26,7 @@ REPLAYED_HEADERS = {
     "x-content-type-options",
     "cross-origin-opener-policy",
     "strict-transport-security",
+    "cache-control",
 }
 
 
@@ -43,13 +47,31 @@ def invalidate_public_pages(**kwargs):
         cache.add(GENERATION_KEY, 2, timeout=None)
 
 
-def mark_cacheable(request):
-    """Called while serving a public page that may be cached for anonymous visitors."""
-    setattr(request, REQUEST_FLAG, True)
+def mark_cacheable(request, query_params=None):
+    """Called while serving a public page that may be cached for anonymous visitors.
+
+    `query_params` names the query parameters the page reads: the page is then stored only
+    when the request has no other (non-empty) one, so junk parameters cannot fill the cache.
+    """
+    setattr(request, REQUEST_FLAG, True if query_params is None else frozenset(query_params))
+
+
+def _query(request):
+    """The query parameters in a canonical order, empty ones left out: `?q=&country=BE` and
+    `?country=BE` are one page."""
+    return sorted(
+        (name, value) for name, values in request.GET.lists() for value in values if value
+    )
 
 
 def _key(request):
-    return f"pagecache:page:{request.get_host()}:{request.get_full_path()}"
+    query = urlencode(_query(request))
+    page = hashlib.sha256(f"{request.scheme}:{request.path}?{query}".encode()).hexdigest()
+    return f"pagecache:page:{request.get_host()}:{page}"
+
+
+def _reads_only_its_parameters(request, flag):
+    return flag is True or {name for name, _ in _query(request)} <= flag
 
 
 def _may_use_cache(request):
@@ -92,6 +114,7 @@ class PublicPageCacheMiddleware:
         if (
             request.method == "GET"
             and getattr(request, REQUEST_FLAG, False)
+            and _reads_only_its_parameters(request, getattr(request, REQUEST_FLAG))
             and response.status_code == 200
             # A page that asked for a CSRF token holds a form: it is not the same for everyone.
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")

@@ -22,6 +22,7 @@ def form_data(chosen, **overrides):
         "first_name": "Lena",
         "last_name": "Vogel",
         "email": "lena.vogel@charite.example.eu",
+        "country": chosen.country.code if chosen.country_id else "",
         "hospital": str(chosen.pk),
         "specialty": "Infectious diseases",
         "role": "case_manager",
@@ -45,6 +46,7 @@ def test_enrol_records_consent_and_confirmation_moves_to_awaiting(client, privac
     assert clinician.source == Clinician.Source.ENROLMENT
     assert clinician.privacy_version == privacy_page.version_label
     assert clinician.consented_at is not None
+    assert clinician.phone == "+49301234"  # E.164
     assert len(mail.outbox) == 1
     page = client.get(response["Location"])
     assert b"Check your inbox" in page.content
@@ -86,22 +88,22 @@ def test_proposed_hospital_is_created_not_taking_part(client, privacy_page, db):
     response = client.post(
         "/enrol/",
         form_data(
-            Hospital(pk=0),
+            Hospital(pk=0, country=country),
             hospital="propose",
             proposed_name="CHU de Nulle Part",
             proposed_city="Lyon",
-            proposed_country=str(country.pk),
         ),
     )
     assert response.status_code == 302
     hospital = Hospital.objects.get(name="CHU de Nulle Part")
     assert not hospital.taking_part
     assert "Proposed at enrolment" in hospital.staff_notes
+    assert hospital.country == country  # the country chosen for the search
     assert Clinician.objects.get(email="lena.vogel@charite.example.eu").hospital == hospital
 
 
 def test_missing_fields_are_named_in_error_summary(client, privacy_page, hospital):
-    response = client.post("/enrol/", {"hospital": "propose"})
+    response = client.post("/enrol/", {"country": "FR", "hospital": "propose"})
     html = response.content.decode()
     assert response.status_code == 200
     assert "There is a problem" in html
