@@ -45,20 +45,23 @@ migrate: $(STAMP)
 
 # Links in emails and admin notifications use the address the demo serves on.
 run: export CMSS_BASE_URL = http://$(HOST):$(PORT)
-# The task worker (mail, bookings, imports) runs beside the server and stops with it; it
-# survives database errors, and if it stops all the same the terminal says so and it restarts.
+# Two task workers run beside the server and stop with it: one for all queues (imports, Webex
+# bookings, mail) and one for mail only, so sign-in codes never wait behind a long import. They
+# survive database errors; if one stops all the same, the terminal says so and it restarts.
 run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py retry_mail
 	@echo ""
 	@echo "CMSS runs on $(CMSS_BASE_URL)/  (admin: $(CMSS_BASE_URL)/admin/; Ctrl-C stops it)"
-	@rm -f $(VENV)/.stopping; ( while :; do \
-		$(PY) manage.py task_worker --verbosity 0; code=$$?; \
-		[ -f $(VENV)/.stopping ] && exit 0; \
-		echo "** The task worker stopped (exit $$code): mail waits until it is back. Restarting it in 5 s." >&2; \
+	@rm -f $(VENV)/.stopping; \
+	supervise() { while :; do \
+		$(PY) manage.py task_worker --verbosity 0 "$$@"; code=$$?; \
+		[ -f $(VENV)/.stopping ] && return 0; \
+		echo "** The task worker ($${*:-all queues}) stopped (exit $$code): its work waits. Restarting it in 5 s." >&2; \
 		sleep 5; \
-	done ) & worker=$$!; \
-	trap 'touch $(VENV)/.stopping; pkill -P $$worker 2>/dev/null; kill $$worker 2>/dev/null; wait $$worker 2>/dev/null; rm -f $(VENV)/.stopping' EXIT INT TERM; \
+	done; }; \
+	supervise & all=$$!; supervise --queue-name mail & mail=$$!; \
+	trap 'touch $(VENV)/.stopping; pkill -P $$all; pkill -P $$mail; kill $$all $$mail; wait; rm -f $(VENV)/.stopping' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
