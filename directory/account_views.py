@@ -22,7 +22,8 @@ def _own_clinician(view):
     def wrapper(request, *args, **kwargs):
         clinician = clinician_for(request.user)
         if clinician is None:
-            return render(request, "directory/account_no_record.html", status=404)
+            # A page that says why and what to do (staff have no record): not a broken link.
+            return render(request, "directory/account_no_record.html")
         return private_response(view(request, clinician, *args, **kwargs))
 
     wrapper.__name__ = view.__name__

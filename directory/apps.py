@@ -15,3 +15,11 @@ class DirectoryConfig(AppConfig):
         from directory import signals
 
         signals.connect()
+
+        # The header's members-only links and "My account" (home/navigation.py) follow the
+        # directory's rules.
+        from directory.access import clinician_for, may_see_contact_details
+        from home.navigation import CLINICIANS, MEMBERS, set_audience
+
+        set_audience(MEMBERS, may_see_contact_details)
+        set_audience(CLINICIANS, lambda user: clinician_for(user) is not None)

@@ -53,15 +53,19 @@ HOME_CALLS_TO_ACTION = [
         "package.",
         "link_url": "/enrol/",
     },
+    # The request form (/conferences/request/) and the webinar catalogue (/webinars/) do not
+    # exist yet: until they do, these two cards lead to the pages that explain them.
     {
-        "label": "Request a case conference",
-        "description": "Invite colleagues from other hospitals to discuss a complex case with you.",
-        "link_url": "/conferences/request/",
+        "label": "Discuss a complex case",
+        "description": "How a case conference works: invite colleagues from other hospitals to "
+        "discuss a case with you.",
+        "link_url": "/information-package/requesting-a-case-conference/",
     },
     {
-        "label": "Browse webinars",
-        "description": "See what is coming up, register for a seat and find recordings.",
-        "link_url": "/webinars/",
+        "label": "Share what you know in a webinar",
+        "description": "How to propose a webinar, and how registration, reminders and "
+        "recordings work.",
+        "link_url": "/information-package/proposing-a-webinar/",
     },
     {
         "label": "Read the information package",
@@ -287,8 +291,8 @@ STANDARD_PAGES = [
                 "type": "paragraph",
                 "value": (
                     "<ol>"
-                    '<li>Sign in and open the <a href="/conferences/request/">request form</a>.'
-                    "</li>"
+                    "<li>Sign in and open the request form (Case conferences, in the menu at the "
+                    "top of every page).</li>"
                     "<li>Choose the invitees from the directory.</li>"
                     "<li>Propose one or more time slots. The more you offer, the sooner we can "
                     "find one that suits everyone.</li>"
@@ -372,9 +376,9 @@ STANDARD_PAGES = [
                 "value": (
                     "<p>The helpdesk reviews your proposal and may contact you to settle the "
                     "details. It announces the webinar to the mailing list, schedules a Webex "
-                    "webinar in one of your slots and publishes a page for it in the "
-                    '<a href="/webinars/">webinar catalogue</a>. You receive a separate '
-                    "invitation as speaker. A short test session beforehand can be arranged on "
+                    "webinar in one of your slots and publishes a page for it in the webinar "
+                    "catalogue (Webinars, in the menu at the top of every page). You receive a "
+                    "separate invitation as speaker. A short test session beforehand can be arranged on "
                     "request.</p>"
                 ),
             },

@@ -11,7 +11,10 @@ PRINT_BASE_URLS = (
 def test_production_derives_the_base_url_from_the_first_allowed_host():
     result = manage("shell", "-c", PRINT_BASE_URLS, CMSS_BASE_URL="", **PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1].split() == ["https://cmss.example.eu", "https://cmss.example.eu"]
+    assert result.stdout.splitlines()[-1].split() == [
+        "https://cmss.example.eu",
+        "https://cmss.example.eu",
+    ]
 
 
 def test_production_takes_an_https_base_url():
@@ -37,3 +40,17 @@ def test_the_demo_follows_the_environment():
     result = manage("shell", "-c", PRINT_BASE_URLS, **env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1].split() == ["http://127.0.0.1:8100"] * 2
+
+
+def test_seed_demo_prints_the_base_url(db, monkeypatch):
+    import io
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    # Not override_settings: seed_demo reads SETTINGS_MODULE, which an override hides.
+    monkeypatch.setattr(settings, "CMSS_BASE_URL", "http://127.0.0.1:8100")
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "http://127.0.0.1:8100/accounts/login/" in out.getvalue()
+    assert "8000" not in out.getvalue()

@@ -51,9 +51,10 @@ class Command(BaseCommand):
             self.stdout.write(f"created {line}")
         if not created:
             self.stdout.write("Demo content already present; nothing created.")
-        self.stdout.write(self.style.SUCCESS("Demo ready. Sign in at http://127.0.0.1:8000/admin/"))
+        base = settings.CMSS_BASE_URL
+        self.stdout.write(self.style.SUCCESS(f"Demo ready. Sign in at {base}/admin/"))
         self.stdout.write(
-            "Sign in at http://127.0.0.1:8000/accounts/login/ with one of these addresses; "
+            f"Sign in at {base}/accounts/login/ with one of these addresses; "
             "the one-time code appears in this terminal:"
         )
         for email, role in users:
