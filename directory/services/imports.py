@@ -14,13 +14,15 @@ names the row and the column and quotes the cell.
 
 Every row is read, checked and planned outside any transaction (from one read of the directory);
 then everything is written in one short transaction of bulk inserts and updates, so that a
-database shared with a task worker (SQLite) is locked only while the rows are written.
+database shared with a task worker (SQLite) is locked only while the rows are written; the search
+index follows after the commit.
 """
 
 import contextlib
 import csv
 import datetime
 import io
+import logging
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,7 +32,7 @@ import openpyxl
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from wagtail.search.backends import get_search_backends
 
@@ -39,6 +41,8 @@ from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, 
 from directory.phones import InvalidPhoneNumber, normalise_phone
 from directory.search import clinician_search_text, hospital_search_text
 from directory.services.exports import FORMULA_TRIGGERS
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 COLUMNS = (
@@ -931,13 +935,14 @@ def run_import(source, *, filename=None, skip_invalid=False, dry_run=False, prog
     try:
         with transaction.atomic():
             _lock_contact_places(plan, sheet.filename)
-            _write(plan)
+            written = _write(plan)
     except IntegrityError as exc:
         raise DirectoryImportError(
             f"The directory changed while {sheet.filename} was being imported (someone added a "
             "hospital or a clinician that the file also adds). Nothing was written; import it again."
         ) from exc
     report.written = True
+    _update_search_index(written)
     return report
 
 
@@ -1044,11 +1049,23 @@ def _write(plan):
             changed_clinicians, sorted(changed_fields), batch_size=BATCH_SIZE
         )
 
-    # bulk_create and bulk_update send no signals, so the search index is brought up to date here.
-    for backend in get_search_backends(with_auto_update=True):
-        for model, objects in (
-            (Hospital, new_hospitals + changed_hospitals),
-            (Clinician, new_clinicians + changed_clinicians),
-        ):
-            for start in range(0, len(objects), BATCH_SIZE):
-                backend.add_bulk(model, objects[start : start + BATCH_SIZE])
+    return [
+        (Hospital, new_hospitals + changed_hospitals),
+        (Clinician, new_clinicians + changed_clinicians),
+    ]
+
+
+def _update_search_index(written):
+    """bulk_create and bulk_update send no signals, so the search index is brought up to date
+    here, after the directory's own commit and a batch per short transaction: the index is
+    derived data, and writing it inside the import's transaction would double the time the
+    database's write lock is held. Should it fail, the directory stands and is still found by
+    its search_text; `manage.py update_index` rebuilds the index."""
+    try:
+        for backend in get_search_backends(with_auto_update=True):
+            for model, objects in written:
+                for start in range(0, len(objects), BATCH_SIZE):
+                    with transaction.atomic():
+                        backend.add_bulk(model, objects[start : start + BATCH_SIZE])
+    except DatabaseError:
+        logger.exception("The search index was not brought up to date after an import")
