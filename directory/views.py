@@ -1,13 +1,17 @@
 """Public views of the directory app: enrolment at /enrol/ and its hospital search."""
 
 import json
+import re
 
 from allauth.account import app_settings as account_settings
 from allauth.account.internal.flows.signup import complete_signup, prevent_enumeration
 from allauth.core import ratelimit
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,12 +21,15 @@ from directory.models import Country
 from directory.search import hospitals_matching
 from directory.services import enrolment
 from home.models import PrivacyStatementPage
-from home.pagecache import mark_cacheable
+from home.pagecache import current_generation, mark_cacheable
 
 COMBOBOX_LIMIT = 20
 COMBOBOX_MAX_AGE = 300
 # What json.dumps leaves as it is and an HTML parser would not (as django.utils.html.json_script).
 JSON_ESCAPES = str.maketrans({"<": "\\u003C", ">": "\\u003E", "&": "\\u0026"})
+BLANK_FORM_KEY = "directory:enrol-blank-form:{host}:{generation}"
+CSRF_PLACEHOLDER = "__CMSS_ENROL_CSRF_TOKEN__"
+CSRF_FIELD = re.compile(r'(name="csrfmiddlewaretoken" value=)"[^"]*"')
 
 
 def _typed(data):
@@ -39,6 +46,9 @@ def enrol(request):
     the hospitals found and everything typed kept, and nothing is judged yet. A link may open
     step 2 directly: /enrol/?country=BE&hospital_query=erasme.
     """
+    blank = _blank_form_for_anonymous(request)
+    if blank is not None:
+        return blank
     privacy_statement = PrivacyStatementPage.in_force()
     if request.method == "POST" and FIND_BUTTON in request.POST:
         form = EnrolmentForm(
@@ -83,6 +93,42 @@ def enrol(request):
         "directory/enrol.html",
         {"form": form, "privacy_statement": privacy_statement},
     )
+
+
+def _blank_form_for_anonymous(request):
+    """The empty form as an anonymous visitor first sees it, from the cache; None otherwise.
+
+    It is the same page for all of them but for its CSRF token, so it is kept rendered with a
+    placeholder where the token goes and each visitor gets their own token put in (and the
+    cookie that goes with it, by get_token). Kept per page-cache generation: publishing a
+    privacy statement or changing a country drops it as it drops the cached public pages.
+    """
+    if (
+        request.method != "GET"
+        or request.GET
+        or settings.SESSION_COOKIE_NAME in request.COOKIES
+        or "messages" in request.COOKIES
+    ):
+        return None
+    key = BLANK_FORM_KEY.format(host=request.get_host(), generation=current_generation())
+    page = cache.get(key)
+    if page is None:
+        privacy_statement = PrivacyStatementPage.in_force()
+        response = render(
+            request,
+            "directory/enrol.html",
+            {
+                "form": EnrolmentForm(privacy_statement=privacy_statement),
+                "privacy_statement": privacy_statement,
+            },
+        )
+        page, found = CSRF_FIELD.subn(
+            rf'\g<1>"{CSRF_PLACEHOLDER}"', response.content.decode(), count=2
+        )
+        if found != 1:  # one form, one token: anything else is not the page this expects
+            return response
+        cache.set(key, page, settings.CMSS_PAGE_CACHE_SECONDS)
+    return HttpResponse(page.replace(CSRF_PLACEHOLDER, get_token(request)))
 
 
 @require_GET

@@ -411,3 +411,52 @@ def test_the_hook_waits_for_the_commit(client, belgium, django_capture_on_commit
         # Not yet committed: the cached page is still served.
         assert client.get("/hospitals/?country=BE")["X-Page-Cache"] == "hit"
     assert len(callbacks) == 1
+
+
+# --- The blank form from the cache, each visitor with their own CSRF token
+
+
+def csrf_of(response):
+    return page(response).find("input", attrs={"name": "csrfmiddlewaretoken"})["value"]
+
+
+def test_blank_form_is_kept_rendered_and_each_visitor_gets_their_own_token(
+    privacy_page, belgium, django_assert_max_num_queries
+):
+    from django.test import Client
+
+    first_visitor, second_visitor = (
+        Client(enforce_csrf_checks=True),
+        Client(enforce_csrf_checks=True),
+    )
+    first = first_visitor.get("/enrol/")
+    with django_assert_max_num_queries(0):
+        second = second_visitor.get("/enrol/")
+    assert second.status_code == 200
+    # The same page but for the token; each token goes with the visitor's own cookie.
+    assert csrf_of(first) != csrf_of(second)
+    assert first.content.replace(csrf_of(first).encode(), b"") == second.content.replace(
+        csrf_of(second).encode(), b""
+    )
+    assert "csrftoken" in second.cookies
+    response = second_visitor.post(
+        "/enrol/",
+        {
+            **TYPED,
+            "phone": "+32 2 555 01 01",
+            "country": "BE",
+            "hospital": str(belgium["erasme"].pk),
+            "csrfmiddlewaretoken": csrf_of(second),
+        },
+    )
+    assert response.status_code == 302
+    # Control: the first visitor's token is refused with the second visitor's cookie.
+    stranger = second_visitor.post("/enrol/", {"csrfmiddlewaretoken": csrf_of(first) + "x"})
+    assert stranger.status_code == 403
+
+
+def test_blank_form_changes_with_a_new_privacy_statement(client, privacy_page):
+    assert "version 1.0" in page(client.get("/enrol/")).get_text()
+    privacy_page.version_label = "2.0"
+    privacy_page.save_revision().publish()
+    assert "version 2.0" in page(client.get("/enrol/")).get_text()
