@@ -5,10 +5,13 @@ chooser, approve and suspend) goes through services/access.py, so a national con
 404 for another country's rows rather than a page that merely hides them.
 """
 
+from urllib.parse import urlencode
+
 from django.http import Http404
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.views.generic.base import BaseOperationView
+from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import Button
 from wagtail.snippets.views import chooser as chooser_views
@@ -171,22 +174,49 @@ class HospitalViewSet(DirectoryViewSet):
     export_filename = "hospitals"
 
 
-class ClinicianStatusView(PermissionCheckedMixin, BaseOperationView):
-    """POST only: change a clinician's status through services/approval.py."""
+class ClinicianStatusView(PermissionCheckedMixin, WagtailAdminTemplateMixin, BaseOperationView):
+    """Approve or suspend a clinician. GET shows a page that names them and says what the change
+    will do; POST makes it through services/approval.py and says what happened."""
 
     permission_required = "change"
+    template_name = "directory/admin/clinician_status_confirm.html"
+    header_icon = "user"
     operation = None
-    success_message_text = ""
+    verb = ""
+    target_status = None
+    done_message = ""
+    unchanged_message = ""
     index_url_name = None
 
     def get_base_object_queryset(self):
         return access.clinicians_visible_to(self.request.user)
 
+    def get_page_title(self):
+        return f"{self.verb} {self.object}"
+
+    def consequences(self):
+        return []
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            clinician=self.object,
+            verb=self.verb,
+            already=self.object.status == self.target_status,
+            consequences=self.consequences(),
+            cancel_url=self.get_success_url(),
+        )
+        return context
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data())
+
     def perform_operation(self):
-        self.operation(self.object, self.request.user)
+        self.changed = self.operation(self.object, self.request.user)
 
     def get_success_message(self):
-        return self.success_message_text.format(clinician=self.object)
+        text = self.done_message if self.changed else self.unchanged_message
+        return text.format(clinician=self.object)
 
     def get_success_url(self):
         return self.next_url or reverse(self.index_url_name)
@@ -194,18 +224,61 @@ class ClinicianStatusView(PermissionCheckedMixin, BaseOperationView):
 
 class ApproveClinicianView(ClinicianStatusView):
     operation = staticmethod(approval.approve_clinician)
-    success_message_text = "{clinician} is approved."
+    verb = "Approve"
+    target_status = Clinician.Status.APPROVED
+    done_message = "Approved {clinician}. A welcome email is on its way."
+    unchanged_message = "{clinician} was already approved: nothing changed, no email was sent."
+
+    def consequences(self):
+        clinician = self.object
+        return [
+            "They can sign in and see the directory's contact details, request case conferences "
+            "and register for webinars.",
+            f"We send them the welcome email with the information package, to {clinician.email}.",
+            "They stay off the network's mailing list, which they left earlier."
+            if clinician.mailing_opt_out
+            else "They join the network's mailing list (every message says how to leave it).",
+        ]
 
 
 class SuspendClinicianView(ClinicianStatusView):
     operation = staticmethod(approval.suspend_clinician)
-    success_message_text = "{clinician} is suspended."
+    verb = "Suspend"
+    target_status = Clinician.Status.SUSPENDED
+    done_message = "Suspended {clinician}. They can no longer see the directory."
+    unchanged_message = "{clinician} was already suspended: nothing changed."
+
+    def consequences(self):
+        clinician = self.object
+        items = [
+            "They can no longer see the directory or request case conferences, and they leave "
+            "the mailing list. No email is sent to them.",
+            "Their record stays in the list, marked Suspended: you can approve them again later.",
+        ]
+        if clinician.takes_a_contact_place:
+            items.append(f"Their contact-person place at {clinician.hospital.name} becomes free.")
+        return items
 
 
 class ClinicianViewSet(DirectoryViewSet):
     model = Clinician
     icon = "user"
     menu_order = 200
+
+    @cached_property
+    def menu_item_class(self):
+        """The menu item says how many enrolments await the user's approval."""
+
+        class ClinicianMenuItem(super().menu_item_class):
+            def render_component(self, request):
+                component = super().render_component(request)
+                waiting = approval.awaiting_approval(request.user).count()
+                if waiting:
+                    component.label = f"{component.label} ({waiting} waiting)"
+                return component
+
+        return ClinicianMenuItem
+
     related = ("hospital__country",)
     list_display = ["__str__", "email", "hospital", "role", "status"]
     list_filter = ["hospital__country", "status", "role", "hospital__taking_part"]
@@ -266,8 +339,9 @@ class DirectoryViewSetGroup(SnippetViewSetGroup):
 
 
 def clinician_status_buttons(clinician, user, next_url=None):
-    """Approve and suspend buttons for a clinician's row, for those who may change them."""
-    if not isinstance(clinician, Clinician) or not user.has_perm("directory.change_clinician"):
+    """Approve and suspend buttons for a clinician's row, for those who may change them. Each
+    opens the page that asks for confirmation."""
+    if not isinstance(clinician, Clinician) or not approval.may_approve(user):
         return []
     viewset = Clinician.snippet_viewset
     buttons = []
@@ -279,16 +353,12 @@ def clinician_status_buttons(clinician, user, next_url=None):
             continue
         url = reverse(viewset.get_url_name(name), args=[clinician.pk])
         if next_url:
-            url = f"{url}?next={next_url}"
+            url = f"{url}?{urlencode({'next': next_url})}"
         buttons.append(
             Button(
                 label,
+                url=url,
                 icon_name="check" if name == "approve" else "cross",
-                attrs={
-                    "data-controller": "w-action",
-                    "data-action": "w-action#post",
-                    "data-w-action-url-value": url,
-                },
                 priority=10,
             )
         )

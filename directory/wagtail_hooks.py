@@ -4,7 +4,7 @@ from django.urls import path
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from directory import import_views
+from directory import admin_dashboard, import_views
 from directory.services.approval import APPROVE_ACTION, SUSPEND_ACTION
 from directory.services.exports import EXPORT_ACTION
 from directory.views_admin import DirectoryViewSetGroup, clinician_status_buttons
@@ -15,6 +15,10 @@ register_snippet(DirectoryViewSetGroup)
 @hooks.register("register_snippet_listing_buttons")
 def directory_status_buttons(snippet, user, next_url=None):
     return clinician_status_buttons(snippet, user, next_url)
+
+
+# Enrolments awaiting approval, on the dashboard of those who may approve them.
+hooks.register("construct_homepage_panels", admin_dashboard.construct_homepage_panels)
 
 
 @hooks.register("register_log_actions")

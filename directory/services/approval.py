@@ -1,4 +1,5 @@
-"""Approving and suspending clinicians, with an audit-log entry for each change.
+"""Approving and suspending clinicians, with an audit-log entry for each change, and the queue of
+enrolments awaiting approval that the helpdesk and national contact points work.
 
 Approval also sends the welcome email (information package links), once the change is committed.
 """
@@ -7,6 +8,7 @@ from django.db import transaction
 from wagtail.log_actions import log
 
 from directory.models import Clinician
+from directory.services.access import clinicians_visible_to
 
 APPROVE_ACTION = "cmss.clinician_approve"
 SUSPEND_ACTION = "cmss.clinician_suspend"
@@ -52,3 +54,26 @@ def suspend_clinician(clinician, by_user):
     Returns True if the status changed, False if they were already suspended. Raises nothing.
     """
     return _change_status(clinician, Clinician.Status.SUSPENDED, SUSPEND_ACTION, by_user)
+
+
+def may_approve(user):
+    """Whether ``user`` may approve and suspend clinicians (of the countries they keep)."""
+    return bool(getattr(user, "is_authenticated", False)) and user.has_perm(
+        "directory.change_clinician"
+    )
+
+
+def awaiting_approval(user):
+    """The enrolments ``user`` may approve that await approval, oldest first.
+
+    Empty for anyone who may not approve; a national contact point's are those of their own
+    countries (services/access.py). Raises nothing.
+    """
+    if not may_approve(user):
+        return Clinician.objects.none()
+    return (
+        clinicians_visible_to(user)
+        .filter(status=Clinician.Status.AWAITING)
+        .select_related("hospital__country")
+        .order_by("created_at", "pk")
+    )
