@@ -98,7 +98,14 @@ def fill_enrolment(page, email="new.member@erasme.example.eu"):
     page.get_by_label("Last name").fill("Peeters")
     page.get_by_label("Work email address").fill(email)
     page.get_by_label("Specialty").fill("Haematology")
-    page.get_by_label("Hospital", exact=True).select_option(label="Hôpital Erasme, Brussels")
+    page.get_by_label("Country of your hospital").select_option(label="Belgium")
+    search = page.get_by_label("Name or city of your hospital")
+    search.fill("erasme")
+    if search.get_attribute("role") == "combobox":  # with JavaScript
+        page.get_by_role("option", name="Hôpital Erasme, Brussels").click()
+    else:
+        page.get_by_role("button", name="Find my hospital").click()
+    page.get_by_label("Hôpital Erasme, Brussels").check()
     page.get_by_label("Case manager").check()
     page.get_by_label("I have read the privacy statement").check()
 
@@ -333,20 +340,30 @@ def test_enrolment_with_the_keyboard_alone(directory_site, open_page, hospitals,
     next_field(page, "id_languages")
     keyboard.type("Dutch, English")
 
-    # A select: typing the start of an option chooses it, the arrow keys move from there.
-    next_field(page, "id_hospital")
+    # The country: a select, where typing the start of an option chooses it.
+    next_field(page, "id_country")
     # (ASCII only: Playwright inserts other characters as text, into the last text field.)
-    keyboard.type("Char")
-    assert focused(page)["value"] == str(hospitals["charite"].pk)
-    keyboard.press("ArrowDown")  # Sweden's hospital comes next
-    assert focused(page)["value"] == str(hospitals["karolinska"].pk)
-    keyboard.press("ArrowUp")
-    assert focused(page)["value"] == str(hospitals["charite"].pk)
+    keyboard.type("Germ")
+    assert focused(page)["value"] == "DE"
+    next_field(page, "id_hospital_query")
+    keyboard.type("charite berlin")  # without its accent
+    keyboard.press("Tab")
+    find = focused(page)
+    assert find["tag"] == "button" and find["visible"], find
+    keyboard.press("Enter")  # step 2: the same form again, with the hospitals found
+
+    expect(page).to_have_url(re.compile(r"/enrol/#hospital-results$"))
+    assert page.get_by_label("First name").input_value() == "Sofie"
+    assert page.get_by_label("Languages for case conferences").input_value() == "Dutch, English"
+    # On from the hospitals found: a link to search again, then the radio buttons.
+    tab_to(page, "id_hospital_0")
+    keyboard.press("Space")
+    now = focused(page)
+    assert now["checked"] and now["value"] == str(hospitals["charite"].pk), now
 
     # The proposed hospital's fields stay empty.
     next_field(page, "id_proposed_name")
     next_field(page, "id_proposed_city")
-    next_field(page, "id_proposed_country")
 
     # A radio group is one Tab stop; the arrow keys choose within it.
     next_field(page, "id_role_0")
@@ -374,7 +391,7 @@ def test_enrolment_with_the_keyboard_alone(directory_site, open_page, hospitals,
     assert (clinician.first_name, clinician.last_name) == ("Sofie", "Peeters")
     assert clinician.hospital == hospitals["charite"]
     assert clinician.role == Clinician.Role.CASE_MANAGER
-    assert (clinician.phone, clinician.languages) == ("+49 30 450 51", "Dutch, English")
+    assert (clinician.phone, clinician.languages) == ("+493045051", "Dutch, English")
     assert mail.outbox[-1].to == ["sofie.peeters@charite.example.eu"]
 
 
@@ -421,11 +438,11 @@ def test_error_summary_links_take_the_keyboard_to_each_field(directory_site, ope
     now = focused(page)
     assert now["id"].startswith("id_role_") and now["checked"] and now["visible"], now
 
-    # The hospital's link goes to its select.
-    tab_to(page, href="#id_hospital", key="Shift+Tab")
+    # The hospital's link goes to the select of its country, where the search starts.
+    tab_to(page, href="#id_country", key="Shift+Tab")
     page.keyboard.press("Enter")
     now = focused(page)
-    assert (now["id"], now["tag"]) == ("id_hospital", "select") and now["visible"], now
+    assert (now["id"], now["tag"]) == ("id_country", "select") and now["visible"], now
 
 
 def test_clinician_signs_in_with_the_emailed_code_and_sees_the_directory(
