@@ -210,6 +210,10 @@ def test_progress_is_saved_outside_any_transaction_and_the_write_is_one(settings
     """What keeps SQLite's write lock short: progress in its own autocommit updates while the rows
     are checked, then one transaction for the whole write."""
     settings.DIRECTORY_IMPORT_DIR = tmp_path
+    # An earlier transactional test may have flushed the countries the migrations put in.
+    Country.objects.get_or_create(
+        code="DE", defaults={"name": "Germany", "time_zone": "Europe/Berlin", "membership": "EU"}
+    )
     (tmp_path / "big.csv").write_text(many_hospitals(30))
     run = DirectoryImportRun.objects.create(filename="big.csv", stored_name="big.csv")
     seen = []
