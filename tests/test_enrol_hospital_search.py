@@ -460,3 +460,22 @@ def test_blank_form_changes_with_a_new_privacy_statement(client, privacy_page):
     privacy_page.version_label = "2.0"
     privacy_page.save_revision().publish()
     assert "version 2.0" in page(client.get("/enrol/")).get_text()
+
+
+def test_an_import_drops_the_cached_list(
+    client, belgium, tmp_path, django_capture_on_commit_callbacks
+):
+    """The import writes hospitals in bulk, which sends no signals: it drops the cache itself."""
+    from directory.services.imports import run_import
+
+    client.get("/hospitals/?country=BE")
+    assert client.get("/hospitals/?country=BE")["X-Page-Cache"] == "hit"
+    spreadsheet = tmp_path / "new.csv"
+    spreadsheet.write_text("country,hospital,city\nBE,AZ Groeninge,Kortrijk\n", encoding="utf-8")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_import(spreadsheet).written
+
+    response = client.get("/hospitals/?country=BE")
+    assert response["X-Page-Cache"] == "miss"
+    assert "AZ Groeninge, Kortrijk" in listed(response)

@@ -41,6 +41,7 @@ from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, 
 from directory.phones import InvalidPhoneNumber, normalise_phone
 from directory.search import clinician_search_text, hospital_search_text
 from directory.services.exports import FORMULA_TRIGGERS
+from directory.signals import hospitals_changed
 
 logger = logging.getLogger(__name__)
 
@@ -936,6 +937,8 @@ def run_import(source, *, filename=None, skip_invalid=False, dry_run=False, prog
         with transaction.atomic():
             _lock_contact_places(plan, sheet.filename)
             written = _write(plan)
+            # Bulk writes send no signals: drop the cached /hospitals/ pages after commit here.
+            hospitals_changed()
     except IntegrityError as exc:
         raise DirectoryImportError(
             f"The directory changed while {sheet.filename} was being imported (someone added a "
