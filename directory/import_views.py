@@ -220,7 +220,10 @@ def import_run(request, pk):
     run = get_object_or_404(DirectoryImportRun, pk=pk)
     if countries_for_user(request.user) is not None and run.user_id != request.user.pk:
         raise PermissionDenied  # only ever someone's own run, for a role limited to countries
-    restart_form = RestartForm(request.POST or None, initial={"skip_invalid": run.skip_invalid})
+    restart_form = RestartForm(
+        request.POST if request.method == "POST" else None,
+        initial={"skip_invalid": run.skip_invalid},
+    )
     if request.method == "POST" and restart_form.is_valid():
         try:
             import_runs.restart_import_run(
@@ -229,11 +232,13 @@ def import_run(request, pk):
         except import_runs.ImportRunNotRestartable:
             messages.error(
                 request,
-                "This import cannot be started again (it did not fail, or its file is gone). "
+                "This import cannot be started again (it is still running or done, or its file "
+                "is gone). "
                 "Upload the file again.",
             )
         return redirect("directory_import_run", run.pk)
 
+    interrupted = import_runs.is_interrupted(run)
     changed = import_runs.changed_list(run)
     model = {"clinicians": Clinician, "hospitals": Hospital}.get(changed)
     return TemplateResponse(
@@ -241,14 +246,16 @@ def import_run(request, pk):
         "directory/admin/import_run.html",
         {
             "run": run,
-            "refresh_seconds": REFRESH_SECONDS if run.in_progress else None,
+            "refresh_seconds": REFRESH_SECONDS if run.in_progress and not interrupted else None,
+            "interrupted": interrupted,
             "changed_list": changed,
             "changed_list_url": (
                 reverse(model.snippet_viewset.get_url_name("list")) if model else None
             ),
             "hospitals_url": reverse(Hospital.snippet_viewset.get_url_name("list")),
             "issues": (run.counts or {}).get("issues", []),
-            "file_kept": run.status == run.Status.FAILED and import_runs.stored_path(run).exists(),
+            "file_kept": (run.status == run.Status.FAILED or interrupted)
+            and import_runs.stored_path(run).exists(),
             "restart_form": restart_form,
             "header_title": f"Import of {run.filename}",
         },

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from directory.models import Clinician, Country, DirectoryImportRun, Hospital
@@ -256,3 +257,39 @@ def test_only_who_may_import_sees_a_run(client, make_staff, settings, tmp_path):
     client.force_login(make_staff("hd", "Helpdesk"))
     assert b"Waiting to start" in client.get(url).content
     assert client.get(reverse("directory_import_run", args=[run.pk + 1])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_was_stopped_can_start_again(
+    helpdesk, settings, django_capture_on_commit_callbacks
+):
+    """A worker killed mid-run leaves the run "running" for ever; past the stale limit the page
+    says so and offers to start it again. Before the limit it is left alone (control)."""
+    settings.DIRECTORY_IMPORT_STALE_MINUTES = 30
+    stored = import_runs.import_dir() / "stopped.csv"
+    stored.write_text(HEADER + "DE,Charité,Berlin,\n")
+    run = DirectoryImportRun.objects.create(
+        filename="stopped.csv", stored_name="stopped.csv", status="running"
+    )
+    url = reverse("directory_import_run", args=[run.pk])
+
+    DirectoryImportRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - timezone.timedelta(minutes=5)
+    )
+    recent = outline(helpdesk.get(url))
+    assert "Importing" in recent.text and "Start this import again" not in recent.text
+    with pytest.raises(import_runs.ImportRunNotRestartable):
+        import_runs.restart_import_run(DirectoryImportRun.objects.get(pk=run.pk))
+
+    DirectoryImportRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - timezone.timedelta(minutes=31)
+    )
+    stale = outline(helpdesk.get(url))
+    assert "The import stopped before it finished" in stale.text
+    assert not stale.find("meta", **{"http-equiv": "refresh"})
+    assert "Start this import again" in stale.text
+    with django_capture_on_commit_callbacks(execute=True):
+        assert helpdesk.post(url, {}).status_code == 302
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert Hospital.objects.filter(name="Charité").count() == 1

@@ -33,7 +33,25 @@ Status = DirectoryImportRun.Status
 
 
 class ImportRunNotRestartable(Exception):
-    """Only a failed run whose file is still stored can be started again."""
+    """Only a failed or interrupted run whose file is still stored can be started again."""
+
+
+def stale_after():
+    """How long a run may be "running" before it counts as interrupted (a worker stopped or
+    killed mid-run): DIRECTORY_IMPORT_STALE_MINUTES, default 30; a 15,000-row file takes under
+    a minute."""
+    return timezone.timedelta(minutes=getattr(settings, "DIRECTORY_IMPORT_STALE_MINUTES", 30))
+
+
+def is_interrupted(run):
+    """Whether `run` says "running" but its worker is long gone. Its write is one transaction,
+    so such a run wrote nothing, or everything and only missed recording it; running it again
+    is safe either way (rows already imported come out unchanged)."""
+    return (
+        run.status == Status.RUNNING
+        and run.started_at is not None
+        and run.started_at < timezone.now() - stale_after()
+    )
 
 
 def import_dir():
@@ -60,11 +78,14 @@ def start_import_run(user, stored_name, filename, *, skip_invalid=False):
 
 
 def restart_import_run(run, *, skip_invalid=None):
-    """Queue a failed run again from its stored file; `skip_invalid` may change the choice.
+    """Queue a failed or interrupted run again from its stored file; `skip_invalid` may change
+    the choice.
 
-    Raises ImportRunNotRestartable when the run did not fail or its file is gone.
+    Raises ImportRunNotRestartable when the run neither failed nor was interrupted, or its file
+    is gone.
     """
-    if run.status != Status.FAILED or not stored_path(run).exists():
+    restartable = run.status == Status.FAILED or is_interrupted(run)
+    if not restartable or not stored_path(run).exists():
         raise ImportRunNotRestartable(f"{run} cannot be started again.")
     fields = {
         "status": Status.QUEUED,
@@ -77,7 +98,9 @@ def restart_import_run(run, *, skip_invalid=None):
     }
     if skip_invalid is not None:
         fields["skip_invalid"] = skip_invalid
-    claimed = DirectoryImportRun.objects.filter(pk=run.pk, status=Status.FAILED).update(**fields)
+    claimed = DirectoryImportRun.objects.filter(
+        pk=run.pk, status=run.status, started_at=run.started_at
+    ).update(**fields)
     if not claimed:  # someone restarted it a moment ago
         raise ImportRunNotRestartable(f"{run} cannot be started again.")
     _enqueue_after_commit(run.pk)
