@@ -64,6 +64,7 @@ def country_code(value):
             return code
     return ALIASES.get(text)
 
+
 # Every canonical IANA zone of the countries served (from the tz database's zone.tab): the
 # time-zone choices a person is offered. Aliases (Europe/Belfast, GB, Europe/Nicosia) and zones
 # outside the network are left out on purpose.
