@@ -47,7 +47,8 @@ migrate: $(STAMP)
 run: export CMSS_BASE_URL = http://$(HOST):$(PORT)
 # Two task workers run beside the server and stop with it: one for all queues (imports, Webex
 # bookings, mail) and one for mail only, so sign-in codes never wait behind a long import. They
-# survive database errors; if one stops all the same, the terminal says so and it restarts.
+# survive database errors; if one stops all the same, the terminal says so and it restarts (a
+# worker that exits cleanly was told to stop: Ctrl-C).
 run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py retry_mail
@@ -56,12 +57,13 @@ run: migrate
 	@rm -f $(VENV)/.stopping; \
 	supervise() { while :; do \
 		$(PY) manage.py task_worker --verbosity 0 "$$@"; code=$$?; \
-		[ -f $(VENV)/.stopping ] && return 0; \
+		{ [ $$code = 0 ] || [ -f $(VENV)/.stopping ]; } && return 0; \
 		echo "** The task worker ($${*:-all queues}) stopped (exit $$code): its work waits. Restarting it in 5 s." >&2; \
 		sleep 5; \
 	done; }; \
 	supervise & all=$$!; supervise --queue-name mail & mail=$$!; \
-	trap 'touch $(VENV)/.stopping; pkill -P $$all; pkill -P $$mail; kill $$all $$mail; wait; rm -f $(VENV)/.stopping' EXIT INT TERM; \
+	trap 'touch $(VENV)/.stopping; sleep 0.5; pkill -TERM -P $$all,$$mail 2>/dev/null; \
+		kill $$all $$mail 2>/dev/null; wait 2>/dev/null; rm -f $(VENV)/.stopping' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
