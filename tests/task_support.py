@@ -1,5 +1,8 @@
 """Running django-tasks-db's worker inside a test, on the test's own database connection."""
 
+import os
+
+import pytest
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.management.commands.db_worker import Worker
 
@@ -28,3 +31,11 @@ def run_worker(worker_id="test-worker"):
         worker_id=worker_id,
         excluded_queue_names=[],
     ).run()
+
+
+# For tests whose subprocesses run on an SQLite file of their own whatever DATABASE_URL says: on
+# the PostgreSQL pass they would only repeat the SQLite pass.
+own_sqlite_file_only = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith("postgres"),
+    reason="Runs on its own SQLite file whatever DATABASE_URL says; covered by the SQLite pass.",
+)

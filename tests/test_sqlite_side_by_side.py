@@ -29,11 +29,9 @@ import requests
 
 from bench.import_directory import generate
 from tests.mail_support import SMTPServer, free_port
+from tests.task_support import own_sqlite_file_only
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="Runs on its own SQLite file whatever DATABASE_URL says; covered by the SQLite pass.",
-)
+pytestmark = own_sqlite_file_only
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSPITALS = 12_000

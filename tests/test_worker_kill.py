@@ -33,11 +33,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from tests.mail_support import free_port
+from tests.task_support import own_sqlite_file_only
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("DATABASE_URL", "").startswith("postgres"),
-    reason="Runs on its own SQLite file whatever DATABASE_URL says; covered by the SQLite pass.",
-)
+pytestmark = own_sqlite_file_only
 
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = 5
