@@ -5,7 +5,7 @@ from django_tasks import task
 from directory.services import import_runs
 
 # The mail and Webex tasks' backend (settings.TASKS["background"], the database in dev and
-# production, run by `manage.py db_worker --backend background`); Wagtail's own tasks stay on
+# production, run by `manage.py task_worker`); Wagtail's own tasks stay on
 # "default" and never wait behind a long import.
 BACKEND = "background"
 QUEUE = "default"

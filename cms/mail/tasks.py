@@ -5,7 +5,7 @@ from django_tasks import task
 from cms.mail import services
 
 # Our own backend (settings.TASKS["background"]: the database in dev and production, run by
-# `manage.py db_worker --backend background`), so that Wagtail's own tasks on "default" keep
+# `manage.py task_worker`), so that Wagtail's own tasks on "default" keep
 # running as Wagtail expects and never wait behind mail.
 BACKEND = "background"
 

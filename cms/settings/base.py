@@ -161,8 +161,8 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 
 # Background work (the Django tasks API, django-tasks). Wagtail's own tasks (search and
 # reference index) run on "default", inline as Wagtail expects; ours run on "background",
-# stored in the database and run by `manage.py db_worker --backend background
-# --queue-name '*'` (make run starts one).
+# stored in the database and run by `manage.py task_worker` (django-tasks-db's db_worker on
+# this backend and every queue; make run starts one for all queues and one for "mail").
 TASKS = {
     "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
     "background": {
