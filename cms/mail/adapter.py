@@ -11,6 +11,24 @@ from django.contrib.sites.shortcuts import get_current_site
 from cms.mail import services
 from cms.mail.links import absolute_url
 
+# allauth's emails that carry a one-time code, or a link with a key in it: whoever reads one can
+# sign in as (or take over the account of) the recipient. Any other email whose context holds
+# such a value counts too, so a template allauth adds later is not stored readable.
+SECRET_TEMPLATES = {
+    "login_code",  # sign-in and re-authentication codes
+    "email_confirmation",
+    "email_confirmation_signup",
+    "password_reset_key",
+    "password_reset_code",
+}
+SECRET_CONTEXT = ("code", "key", "activate_url")
+
+
+def carries_secret(template_prefix, context):
+    """Whether allauth's email ``template_prefix`` with ``context`` holds a code or key."""
+    name = template_prefix.rsplit("/", 1)[-1]
+    return name in SECRET_TEMPLATES or any(context.get(key) for key in SECRET_CONTEXT)
+
 
 def user_display(user):
     """How allauth names ``user`` on pages and in emails (ACCOUNT_USER_DISPLAY): their name, or
@@ -26,6 +44,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
         Links to the site in our templates come from ``CMSS_BASE_URL`` (``{% site_url %}``);
         the ones allauth builds itself (``activate_url``) use the request's host, as allauth does.
+        A message with a code or key in it is marked so that the log does not keep it.
         """
         request = allauth_context.request
         message = self.render_mail(
@@ -50,4 +69,5 @@ class AccountAdapter(DefaultAccountAdapter):
                 html=html or (message.body if message.content_subtype == "html" else ""),
                 kind="account: " + template_prefix.rsplit("/", 1)[-1].replace("_", " "),
                 from_email=message.from_email,
+                carries_secret=carries_secret(template_prefix, context),
             )

@@ -2,7 +2,8 @@
 
 Registered from wagtail_hooks.py. Listing and inspecting need ``mail.view_outgoingmessage``;
 resending needs ``mail.resend_outgoingmessage`` (the Helpdesk group has both, see migration
-0002). Nothing here edits or deletes a logged message.
+0002). Nothing here edits or deletes a logged message, shows the body of one that carried a
+one-time code, or resends it.
 """
 
 from django.contrib import messages
@@ -52,7 +53,7 @@ class FlaggedAddressPermissionHelper(LogPermissionHelper):
 class OutgoingMessageButtonHelper(ButtonHelper):
     def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
         buttons = super().get_buttons_for_obj(obj, exclude, classnames_add, classnames_exclude)
-        if self.permission_helper.user_can_resend(self.request.user):
+        if not obj.carries_secret and self.permission_helper.user_can_resend(self.request.user):
             buttons.append(
                 {
                     "url": self.url_helper.get_action_url("resend", quote(obj.pk)),
@@ -92,7 +93,7 @@ class OutgoingMessageAdmin(ModelAdmin):
         "created_at",
         "sent_at",
         "resent_from",
-        "body_text",
+        "body_shown",
     )
     permission_helper_class = LogPermissionHelper
     button_helper_class = OutgoingMessageButtonHelper
@@ -128,6 +129,11 @@ def resend_message(request, instance_pk, model_admin):
         raise PermissionDenied
     message = get_object_or_404(OutgoingMessage, pk=instance_pk)
     index_url = model_admin.url_helper.index_url
+    try:
+        services.check_resendable(message)
+    except services.CannotResend as error:
+        messages.error(request, str(error))
+        return redirect(index_url)
     if request.method == "POST":
         copy = services.resend(message)
         if copy.status == OutgoingMessage.Status.HELD:

@@ -7,6 +7,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
+# What the admin shows instead of the body of a message that carried a one-time code.
+CODE_NOT_STORED = "(contains a one-time code: not stored)"
+
 
 class OutgoingMessage(models.Model):
     """One email to one recipient, stored before it is sent so that nothing goes out unrecorded.
@@ -14,6 +17,10 @@ class OutgoingMessage(models.Model):
     The row holds everything needed to build the message again (bodies, headers, attachments),
     so a resend by the helpdesk produces the same email. Status moves queued → sending → sent
     (or failed, held); a provider's webhook may later move sent → bounced.
+
+    A message that ``carries_secret`` (a sign-in code, a confirmation key) is the exception: its
+    bodies are kept only until it is sent, then blanked, the admin never shows them, and it
+    cannot be resent (whoever could read or resend it could sign in as the recipient).
     """
 
     class Status(models.TextChoices):
@@ -35,6 +42,11 @@ class OutgoingMessage(models.Model):
     attachments = models.JSONField(default=list, blank=True)
     kind = models.CharField(
         max_length=60, db_index=True, help_text="What the message is for, e.g. sign-in code."
+    )
+    carries_secret = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="It holds a one-time code or key: not shown, not resent, blanked once sent.",
     )
     content_type = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -76,6 +88,13 @@ class OutgoingMessage(models.Model):
         return (
             f"{self.recipient_name} <{self.recipient}>" if self.recipient_name else self.recipient
         )
+
+    @property
+    def body_shown(self):
+        """The text body as the admin shows it: never one that carried a one-time code."""
+        return CODE_NOT_STORED if self.carries_secret else self.body_text
+
+    body_shown.fget.short_description = "Body"
 
     def attachment_files(self):
         """The attachments as (filename, bytes, mimetype)."""

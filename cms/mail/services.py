@@ -6,6 +6,10 @@ primary key to the ``send_message`` task once the surrounding transaction commit
 rollback sends nothing. ``deliver`` (called by the task) claims the row with a conditional
 UPDATE, so a task that runs twice sends once; transient errors are retried with backoff.
 
+A message that carries a one-time code or key (``carries_secret``) is stored only for the
+worker to send: its bodies are blanked once it is sent, held or failed for good, or when the
+code has expired (``purge_expired_secrets``), and it cannot be resent.
+
 A message whose send was interrupted (the worker died between claiming it and recording the
 result) may or may not have left: ``recover_stalled`` marks it failed and never sends it again
 by itself, so every message goes out at most once; the helpdesk can resend it deliberately.
@@ -21,6 +25,7 @@ import time
 from datetime import timedelta
 from email.utils import formataddr, make_msgid, parseaddr
 
+from allauth.account import app_settings as allauth_settings
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -48,8 +53,21 @@ INTERRUPTED = (
 )
 
 
+# The fields that hold what a message says: blanked when it carried a one-time code.
+WITHOUT_SECRET = {"body_text": "", "body_html": "", "attachments": []}
+
+EXPIRED = (
+    "Not sent: the one-time code in it expired before it could go out. The person can ask for "
+    "a new one on the sign-in page."
+)
+
+
 class InvalidRecipient(ValueError):
     """The recipient address is not a single valid email address."""
+
+
+class CannotResend(Exception):
+    """The message carried a one-time code or key, which is not kept and must not be sent twice."""
 
 
 def header_text(value):
@@ -117,11 +135,13 @@ def queue_message(
     from_email=None,
     reply_to="",
     resent_from=None,
+    carries_secret=False,
 ):
     """Store one message for ``to`` and send it after the current transaction commits.
 
     Mail to a flagged address (``SuppressedAddress``) is stored as held, with the reason, and
-    not sent. Returns the ``OutgoingMessage``. Raises ``InvalidRecipient``.
+    not sent. ``carries_secret`` marks a message with a one-time code or key in it (see the
+    module docstring). Returns the ``OutgoingMessage``. Raises ``InvalidRecipient``.
     """
     recipient = clean_recipient(to)
     from_email = from_email or settings.DEFAULT_FROM_EMAIL
@@ -138,6 +158,7 @@ def queue_message(
         kind=header_text(kind)[:60],
         provider_message_id=make_msgid(domain=domain),
         resent_from=resent_from,
+        carries_secret=carries_secret,
     )
     if related is not None:
         message.content_type = ContentType.objects.get_for_model(related)
@@ -146,6 +167,9 @@ def queue_message(
     if suppressed is not None:
         message.status = Status.HELD
         message.last_error = held_reason(suppressed)
+        if carries_secret:
+            for field, blank in WITHOUT_SECRET.items():
+                setattr(message, field, blank)
         message.save()
         return message
     message.save()
@@ -159,11 +183,22 @@ def after_commit(func):
     transaction.on_commit(func)
 
 
+def check_resendable(message):
+    """Raise ``CannotResend`` if ``message`` must not be sent again."""
+    if message.carries_secret:
+        raise CannotResend(
+            f"“{message.subject}” to {message.recipient} cannot be resent: it carried a one-time "
+            "code, which is not kept. The person can ask for a new code on the sign-in page."
+        )
+
+
 def resend(message):
     """Queue a new copy of ``message`` (same bodies and attachments); returns the copy.
 
-    The original keeps its status: the log shows both. Raises ``InvalidRecipient``.
+    The original keeps its status: the log shows both. Raises ``CannotResend`` for a message
+    that carried a one-time code and ``InvalidRecipient``.
     """
+    check_resendable(message)
     return queue_message(
         message.recipient,
         message.subject,
@@ -316,9 +351,11 @@ def deliver(message_id):
         return "skipped"
     message = OutgoingMessage.objects.get(pk=message_id)
     rows = OutgoingMessage.objects.filter(pk=message_id)
+    # Once the message has gone (or will not go), a one-time code in it has no reason to stay.
+    done = WITHOUT_SECRET if message.carries_secret else {}
     suppressed = suppression_for(message.recipient)
     if suppressed is not None:
-        rows.update(status=Status.HELD, last_error=held_reason(suppressed), updated_at=now)
+        rows.update(status=Status.HELD, last_error=held_reason(suppressed), updated_at=now, **done)
         return "held"
     try:
         provider_id = transmit(message)
@@ -336,7 +373,7 @@ def deliver(message_id):
             logger.warning("Outgoing message %s: %s; retry in %ss", message_id, reason, delay)
             enqueue(message_id, delay)
             return "retry"
-        rows.update(status=Status.FAILED, last_error=reason, updated_at=timezone.now())
+        rows.update(status=Status.FAILED, last_error=reason, updated_at=timezone.now(), **done)
         logger.error("Outgoing message %s failed: %s", message_id, reason)
         return "failed"
     rows.update(
@@ -345,6 +382,7 @@ def deliver(message_id):
         provider_message_id=provider_id[:300],
         last_error="",
         updated_at=timezone.now(),
+        **done,
     )
     return "sent"
 
@@ -404,9 +442,10 @@ def recover_stalled(now=None):
     """
     now = now or timezone.now()
     lease = timedelta(seconds=settings.CMSS_MAIL_SENDING_LEASE_SECONDS)
-    interrupted = OutgoingMessage.objects.filter(
-        status=Status.SENDING, claimed_at__lt=now - lease
-    ).update(status=Status.FAILED, last_error=INTERRUPTED, updated_at=now)
+    stalled = OutgoingMessage.objects.filter(status=Status.SENDING, claimed_at__lt=now - lease)
+    interrupted = stalled.filter(carries_secret=True).update(
+        status=Status.FAILED, last_error=INTERRUPTED, updated_at=now, **WITHOUT_SECRET
+    ) + stalled.update(status=Status.FAILED, last_error=INTERRUPTED, updated_at=now)
     grace = now - timedelta(seconds=settings.CMSS_MAIL_REQUEUE_AFTER_SECONDS)
     stale = OutgoingMessage.objects.filter(status=Status.QUEUED).filter(
         Q(next_attempt_at__isnull=True, created_at__lte=grace) | Q(next_attempt_at__lte=grace)
@@ -415,6 +454,37 @@ def recover_stalled(now=None):
     for pk in ids:
         enqueue(pk)
     return interrupted, len(ids)
+
+
+def secret_lifetime():
+    """How long a one-time code that CMSS mails is valid: the longest of allauth's timeouts."""
+    return timedelta(
+        seconds=max(
+            allauth_settings.LOGIN_BY_CODE_TIMEOUT,
+            allauth_settings.EMAIL_VERIFICATION_BY_CODE_TIMEOUT,
+            allauth_settings.PASSWORD_RESET_BY_CODE_TIMEOUT,
+        )
+    )
+
+
+def purge_expired_secrets(now=None):
+    """Blank what is left of one-time codes in the log; returns (expired, blanked).
+
+    A message with a code still queued after the code expired is not sent (failed, see
+    ``EXPIRED``); one already sent, held or failed keeps no body. A message being sent is left
+    to ``deliver`` (or ``recover_stalled``), which blank it when they are done with it.
+    """
+    now = now or timezone.now()
+    secrets = OutgoingMessage.objects.filter(carries_secret=True)
+    expired = secrets.filter(status=Status.QUEUED, created_at__lt=now - secret_lifetime()).update(
+        status=Status.FAILED, last_error=EXPIRED, updated_at=now, **WITHOUT_SECRET
+    )
+    blanked = (
+        secrets.exclude(status__in=(Status.QUEUED, Status.SENDING))
+        .exclude(body_text="", body_html="", attachments=[])
+        .update(updated_at=now, **WITHOUT_SECRET)
+    )
+    return expired, blanked
 
 
 def messages_to(address):

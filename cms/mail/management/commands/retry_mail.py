@@ -1,4 +1,5 @@
-"""Mend the outgoing-mail queue after a stopped worker: `manage.py retry_mail` (cron, or at start-up)."""
+"""Mend the outgoing-mail queue after a stopped worker and blank one-time codes left in the log:
+`manage.py retry_mail` (cron, or at start-up)."""
 
 from django.core.management.base import BaseCommand
 
@@ -8,12 +9,17 @@ from cms.mail import services
 class Command(BaseCommand):
     help = (
         "Mark messages interrupted mid-send as failed (never resent automatically) and hand "
-        "queued messages whose task was lost to the worker again."
+        "queued messages whose task was lost to the worker again; blank the bodies of messages "
+        "whose one-time code is sent or expired."
     )
 
     def handle(self, *args, **options):
+        # Expired codes first, so that a lost task's code is not handed to the worker too late.
+        expired, blanked = services.purge_expired_secrets()
         interrupted, requeued = services.recover_stalled()
         self.stdout.write(
             f"{interrupted} interrupted message(s) marked failed; "
-            f"{requeued} queued message(s) handed to the worker."
+            f"{requeued} queued message(s) handed to the worker; "
+            f"{expired} expired one-time code(s) not sent; "
+            f"{blanked} message(s) with a one-time code blanked."
         )
