@@ -10,7 +10,7 @@ from django import forms
 
 from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, contact_persons_of
 from directory.phones import InvalidPhoneNumber, normalise_phone
-from directory.search import hospitals_matching
+from directory.search import country_for_code, first_found, hospitals_matching
 
 PROPOSE = "propose"
 RESULTS_LIMIT = 50
@@ -23,8 +23,7 @@ class HospitalSearch:
     def __init__(self, country_code, query, chosen, asked):
         self.query = (query or "").strip()[:200]
         self.chosen = (chosen or "").strip()
-        code = (country_code or "").strip().upper()[:2]
-        self.country = Country.objects.filter(code=code).first() if code else None
+        self.country = country_for_code(country_code)
         self.asked = asked
         self.without_country = asked and self.country is None
         self.matches = []
@@ -32,8 +31,7 @@ class HospitalSearch:
         if self.country is not None and (asked or self.query or self.chosen):
             self.asked = True
             found = hospitals_matching(self.country, self.query).only("name", "city")
-            self.matches = list(found[:RESULTS_LIMIT])
-            self.total = len(self.matches) if len(self.matches) < RESULTS_LIMIT else found.count()
+            self.matches, self.total = first_found(found, RESULTS_LIMIT)
             self._keep_chosen_in_view()
 
     def _keep_chosen_in_view(self):

@@ -68,3 +68,18 @@ def hospitals_matching(country, query, queryset=None):
         hospitals = hospitals.annotate(starts_with_query=starts)
         order.insert(0, "starts_with_query")
     return hospitals.order_by(*order)
+
+
+def country_for_code(value):
+    """The Country whose ISO code `value` is (as a form or a query string gives it), or None."""
+    from directory.models import Country
+
+    code = (value or "").strip().upper()[:2]
+    return Country.objects.filter(code=code).first() if code else None
+
+
+def first_found(queryset, limit):
+    """(the first `limit` rows of `queryset`, how many match in all): the count is a second
+    query only when the first `limit` rows do not already tell."""
+    rows = list(queryset[:limit])
+    return rows, len(rows) if len(rows) < limit else queryset.count()

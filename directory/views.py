@@ -17,8 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from directory.forms import FIND_BUTTON, EnrolmentForm
-from directory.models import Country
-from directory.search import hospitals_matching
+from directory.search import country_for_code, first_found, hospitals_matching
 from directory.services import enrolment
 from home.models import PrivacyStatementPage
 from home.pagecache import current_generation, mark_cacheable
@@ -139,14 +138,12 @@ def enrol_hospitals(request):
     Names and cities only (and the id the form posts back); the same for everyone, so the page
     cache and browsers keep it, and a hospital's change drops it (directory/signals.py).
     """
-    code = (request.GET.get("country") or "").strip().upper()[:2]
-    country = Country.objects.filter(code=code).first() if code else None
+    country = country_for_code(request.GET.get("country"))
     if country is None:
         return _json({"error": "Choose the country of your hospital first."}, status=400)
     query = (request.GET.get("q") or "")[:200]
     found = hospitals_matching(country, query)
-    rows = list(found.values_list("pk", "name", "city")[:COMBOBOX_LIMIT])
-    total = len(rows) if len(rows) < COMBOBOX_LIMIT else found.count()
+    rows, total = first_found(found.values_list("pk", "name", "city"), COMBOBOX_LIMIT)
     mark_cacheable(request, query_params=("country", "q"))
     response = _json(
         {

@@ -9,19 +9,11 @@ from home.models import HomePageCallToAction
 
 from ..conftest import publish
 from .conftest import DESKTOP, NARROW, WCAG_TAGS
+from .test_public_pages import axe_report
 
 pytestmark = pytest.mark.browser
 
 VIEWPORTS = {"desktop": DESKTOP, "320px": NARROW}
-
-
-def axe_report(results):
-    lines = []
-    for violation in results.response["violations"]:
-        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"]:
-            lines.append(f"    {node['target']}: {node['failureSummary']}")
-    return "\n".join(lines)
 
 
 @pytest.fixture
