@@ -1,0 +1,56 @@
+"""Text that people send (forms, imported files, webhooks) cleaned of characters nobody types.
+
+`clean_text` removes what breaks storage or exports and is never meant as content:
+
+- NUL (PostgreSQL refuses it in text columns) and every other C0 control character, DEL and the
+  C1 controls (U+0080 to U+009F). openpyxl refuses to write most of them into an XLSX cell
+  (IllegalCharacterError), so one of them in a name would stop every export of the directory.
+- Lone surrogates (U+D800 to U+DFFF): they cannot be encoded as UTF-8, so neither PostgreSQL nor
+  an export can store them.
+- The two noncharacters U+FFFE and U+FFFF, which XML (and so XLSX) does not allow.
+
+Line breaks and tabs are kept only where the field allows several lines (``multiline=True``):
+there CR LF and a lone CR become LF, and vertical tab, form feed, NEL and the Unicode line and
+paragraph separators become LF too. In a one-line field every one of those whitespace controls
+becomes a single space, so "Anna\\tMaria" stays two words. Other characters (letters of every
+script, emoji, zero-width joiners) are left alone.
+"""
+
+import re
+
+__all__ = ["clean_text", "has_control_characters"]
+
+# Whitespace-like controls: a space on one line, a line break (or tab) where lines are allowed.
+_LINE_BREAKS = "\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_SPACES = "\t\x1f"
+
+_REMOVED = dict.fromkeys((*range(0x00, 0x20), *range(0x7F, 0xA0), 0xFFFE, 0xFFFF))
+
+_SINGLE_LINE = dict(_REMOVED)
+_SINGLE_LINE.update({ord(char): " " for char in _LINE_BREAKS + _SPACES})
+
+_MULTILINE = dict(_REMOVED)
+_MULTILINE.update({ord(char): "\n" for char in _LINE_BREAKS})
+_MULTILINE[ord("\t")] = "\t"
+_MULTILINE[0x1F] = " "
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(value, multiline=False):
+    """`value` without control characters, lone surrogates or U+FFFE/U+FFFF (see the module).
+
+    Anything that is not a string (None, a number) is returned as it is, so a form's or a JSON
+    body's values can be passed through without checking their type first.
+    """
+    if not isinstance(value, str):
+        return value
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    value = value.translate(_MULTILINE if multiline else _SINGLE_LINE)
+    return _SURROGATES.sub("", value)
+
+
+def has_control_characters(value):
+    """True when `value` holds a character `clean_text` would remove (tab, CR and LF do not count)."""
+    return isinstance(value, str) and _UNWANTED.search(value) is not None
