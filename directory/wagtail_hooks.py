@@ -1,15 +1,41 @@
 """The directory in the Wagtail admin: one "Directory" menu, approve/suspend buttons, log actions."""
 
-from django.urls import path
+from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from directory import admin_dashboard, import_views
+from directory import admin_access, admin_dashboard, import_views
 from directory.services.approval import APPROVE_ACTION, SUSPEND_ACTION
 from directory.services.exports import EXPORT_ACTION
-from directory.views_admin import DirectoryViewSetGroup, clinician_status_buttons
+from directory.views_admin import (
+    DirectoryDeleteBulkAction,
+    DirectoryViewSetGroup,
+    clinician_status_buttons,
+)
 
 register_snippet(DirectoryViewSetGroup)
+
+# After Wagtail's snippet bulk delete (order 0), so that this one is what hospitals and
+# clinicians get: scoped to the user's countries, and only for those who may delete.
+hooks.register("register_bulk_action", DirectoryDeleteBulkAction, order=100)
+
+
+@hooks.register("register_reports_menu_item")
+def site_history_menu_item():
+    return admin_access.SiteHistoryMenuItem(
+        "Site history",
+        reverse("wagtailadmin_reports:site_history"),
+        name="cmss-site-history",
+        icon_name="history",
+        order=1000,
+    )
+
+
+@hooks.register("construct_reports_menu")
+def only_cmss_site_history(request, menu_items):
+    """Wagtail's own Site history item shows to any page editor: ours is for the helpdesk
+    (admin_access.py, which also guards the report's views)."""
+    menu_items[:] = [item for item in menu_items if item.name != "site-history"]
 
 
 @hooks.register("register_snippet_listing_buttons")

@@ -10,6 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from wagtail_modeladmin.options import ModelAdmin
 
+from cms.mail.admin import PermissionCheckedHistoryView
 from events.models import WebexBooking
 from events.services import booking as booking_service
 from events.webex import WebexError
@@ -27,6 +28,7 @@ class WebexBookingAdmin(ModelAdmin):
     list_filter = ("status", "kind", "changed_since_booked")
     search_fields = ("title", "meeting_number", "last_error_tracking_id")
     inspect_view_enabled = True
+    history_view_class = PermissionCheckedHistoryView  # the helpdesk's, as the listing
     inspect_view_fields = (
         "kind",
         "title",

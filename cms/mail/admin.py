@@ -16,9 +16,19 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup
+from wagtail_modeladmin.views import HistoryView
 
 from cms.mail import services
 from cms.mail.models import OutgoingMessage, SuppressedAddress
+
+
+class PermissionCheckedHistoryView(HistoryView):
+    """wagtail-modeladmin's history view asks for no permission at all (its other views do): an
+    object's history is for those who may see the listing. Without this, any staff member could
+    read who was mailed what, or every booking's changes, at /admin/<app>/<model>/history/<id>/."""
+
+    def check_action_permitted(self, user):
+        return self.permission_helper.user_can_list(user)
 
 
 class LogPermissionHelper(PermissionHelper):
@@ -97,6 +107,7 @@ class OutgoingMessageAdmin(ModelAdmin):
     )
     permission_helper_class = LogPermissionHelper
     button_helper_class = OutgoingMessageButtonHelper
+    history_view_class = PermissionCheckedHistoryView
 
     @staticmethod
     def status_detail(obj):
@@ -157,6 +168,7 @@ class FlaggedAddressAdmin(ModelAdmin):
     list_display = ("email", "reason", "created_at")
     search_fields = ("email", "reason")
     permission_helper_class = FlaggedAddressPermissionHelper
+    history_view_class = PermissionCheckedHistoryView
 
 
 class MailAdminGroup(ModelAdminGroup):

@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: /admin/ needs staff access and, for staff, a TOTP-verified session.
     "directory.middleware.StaffSecondFactorMiddleware",
+    # The site history report is the helpdesk's (directory/admin_access.py).
+    "directory.admin_access.SiteHistoryAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -200,9 +202,13 @@ WAGTAIL_SITE_NAME = "CMSS"
 WAGTAILADMIN_BASE_URL = CMSS_BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "odt", "xlsx", "ods", "txt", "csv", "pptx"]
-# Content is either public or restricted to signed-in users: no shared passwords.
+# Content is public, for members (approved clinicians and staff: Wagtail's "login" restriction,
+# enforced by home/members.py) or for chosen staff groups; never behind a shared password.
 WAGTAIL_PRIVATE_PAGE_OPTIONS = {"SHARED_PASSWORD": False}
 WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
+# Documents are always served through Wagtail's view, which checks the collection's privacy;
+# never by their file's address under MEDIA_URL (cms/urls.py, README "Running in production").
+WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAIL_MODERATION_ENABLED = True
@@ -246,6 +252,15 @@ ACCOUNT_USER_DISPLAY = "cms.mail.adapter.user_display"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 WAGTAILADMIN_LOGIN_URL = LOGIN_URL
+# Restricted pages and documents send anonymous visitors to the code sign-in too.
+WAGTAIL_FRONTEND_LOGIN_URL = LOGIN_URL
+# No passwords anywhere: Wagtail's password reset and change, and the password fields of its
+# user forms, are switched off; allauth re-authenticates by code or TOTP only, and its password
+# pages are redirected to the sign-in (cms/urls.py). tests/test_no_passwords.py tries each.
+WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = False
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+WAGTAILUSERS_PASSWORD_ENABLED = False
+ACCOUNT_REAUTHENTICATION_METHODS = ("code", "mfa")
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = "username"
