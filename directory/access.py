@@ -1,4 +1,14 @@
-"""Who may see clinicians' contact details: approved clinicians and staff, nobody else."""
+"""Who may see clinicians' contact details, decided by what each role's work needs
+(Regulation (EU) 2018/1725, Article 4(1)(c)):
+
+- approved clinicians, the helpdesk and administrators: the whole directory;
+- a national contact point: its own country's people (the countries it keeps in the admin);
+- editors and moderators, who edit the site's content: none of it;
+- anyone else (not signed in, not approved, suspended): none of it.
+
+Someone who is two of these (an approved clinician who is also an editor or a contact point)
+gets the larger right.
+"""
 
 from functools import wraps
 
@@ -7,6 +17,9 @@ from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from directory.models import Clinician
+from directory.services import access as admin_access
+
+ALL_COUNTRIES = None
 
 
 def clinician_for(user):
@@ -19,18 +32,35 @@ def clinician_for(user):
         return None
 
 
-def may_see_contact_details(user):
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser or user.has_perm("wagtailadmin.access_admin"):
-        return True
+def directory_countries(user):
+    """The countries whose people ``user`` may see in the directory: ALL_COUNTRIES (None), a
+    frozenset of country ids (a national contact point's), or an empty frozenset (none)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return frozenset()
     clinician = clinician_for(user)
-    return clinician is not None and clinician.status == Clinician.Status.APPROVED
+    if clinician is not None and clinician.status == Clinician.Status.APPROVED:
+        return ALL_COUNTRIES
+    # The helpdesk and superusers: None (all); a contact point: its countries; others: none.
+    return admin_access.countries_for_user(user)
+
+
+def may_see_contact_details(user):
+    """Whether ``user`` may open the directory at all (some country's people, or all)."""
+    countries = directory_countries(user)
+    return countries is ALL_COUNTRIES or bool(countries)
+
+
+def in_directory_scope(user, people):
+    """``people`` (a queryset of clinicians) cut down to the countries ``user`` may see."""
+    countries = directory_countries(user)
+    if countries is ALL_COUNTRIES:
+        return people
+    return people.filter(hospital__country__in=countries)
 
 
 def contact_details_required(view):
-    """Anonymous visitors go to sign-in; signed-in people without approval get an explanation
-    (status 403), never the data."""
+    """Anonymous visitors go to sign-in; signed-in people who may not see the directory get an
+    explanation (status 403), never the data."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -39,11 +69,18 @@ def contact_details_required(view):
         if not may_see_contact_details(request.user):
             clinician = clinician_for(request.user)
             return render(
-                request, "directory/not_approved.html", {"clinician": clinician}, status=403
+                request,
+                "directory/not_approved.html",
+                {"clinician": clinician, "staff": _staff(request.user)},
+                status=403,
             )
         return private_response(view(request, *args, **kwargs))
 
     return wrapper
+
+
+def _staff(user):
+    return user.is_superuser or user.has_perm("wagtailadmin.access_admin")
 
 
 def private_response(response):

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from directory.access import contact_details_required
+from directory.access import contact_details_required, directory_countries, in_directory_scope
 from directory.models import Clinician, Country
 from directory.search import hospitals_matching, search_terms
 from home.pagecache import mark_cacheable
@@ -61,13 +61,19 @@ def hospital_list(request):
 @require_GET
 @contact_details_required
 def directory(request):
-    """Approved clinicians and staff: people with their contact details, searchable."""
+    """People with their contact details, searchable: every country for approved clinicians
+    and the helpdesk, its own for a national contact point (directory/access.py)."""
     countries, selected = _country_filter(request)
+    scope = directory_countries(request.user)
+    if scope is not None:
+        countries = [country for country in countries if country.pk in scope]
+        selected = selected if selected in countries else None
     query = (request.GET.get("q") or "").strip()[:200]
-    people = (
+    people = in_directory_scope(
+        request.user,
         Clinician.objects.filter(status=Clinician.Status.APPROVED)
         .select_related("hospital__country")
-        .order_by("hospital__country__name", "hospital__name", "last_name", "first_name")
+        .order_by("hospital__country__name", "hospital__name", "last_name", "first_name"),
     )
     if selected:
         people = people.filter(hospital__country=selected)
