@@ -8,6 +8,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms.mail import webhooks as mail_webhooks
 from directory import second_factor
 from home import views as home_views
 
@@ -42,7 +43,12 @@ urlpatterns = [
     ),
     path("accounts/", include("allauth.urls")),
     # The mail provider's delivery webhook, /anymail/<provider>/tracking/ (cms/mail/webhooks.py).
-    path("anymail/", include("anymail.urls")),
+    # Only the configured provider's; any other /anymail/ address is 404.
+    path(
+        "anymail/<slug:esp>/tracking/",
+        mail_webhooks.tracking_webhook,
+        name="mail_tracking_webhook",
+    ),
     path("", include("directory.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, name="sitemap"),

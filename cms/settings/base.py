@@ -188,6 +188,13 @@ CMSS_MAIL_CONNECTION_IDLE_SECONDS = 20
 ANYMAIL = {
     "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET") or secrets.token_urlsafe(32),
 }
+# The one provider whose tracking webhook is routed (its name in /anymail/<name>/tracking/, e.g.
+# "mailgun"); every other /anymail/ address answers 404. Empty: no webhook at all. Production
+# takes it from ANYMAIL_BACKEND when unset. A call with more events than the first number is
+# answered at once and applied by the task worker, the second number of events per task.
+CMSS_MAIL_WEBHOOK_ESP = os.environ.get("CMSS_MAIL_WEBHOOK_ESP", "").strip().lower()
+CMSS_MAIL_WEBHOOK_INLINE_EVENTS = 50
+CMSS_MAIL_WEBHOOK_EVENTS_PER_TASK = 500
 
 # The site's own address, scheme and host (and port), without a trailing slash: every link in an
 # email and in the admin's notifications starts with it. One setting, from the environment

@@ -61,6 +61,12 @@ ANYMAIL = {
         if key.startswith("ANYMAIL_") and key != "ANYMAIL_BACKEND" and value
     },
 }
+# The tracking webhook of the provider mail is sent through (anymail.backends.<name>.EmailBackend).
+CMSS_MAIL_WEBHOOK_ESP = CMSS_MAIL_WEBHOOK_ESP or (  # noqa: F405
+    EMAIL_BACKEND.split(".")[2]
+    if EMAIL_BACKEND.startswith("anymail.backends.") and EMAIL_BACKEND.count(".") == 3
+    else ""
+)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")

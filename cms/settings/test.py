@@ -33,3 +33,4 @@ ANYMAIL = {
     "WEBHOOK_SECRET": "tracker:test-webhook-secret",
     "MAILGUN_WEBHOOK_SIGNING_KEY": "test-signing-key",
 }
+CMSS_MAIL_WEBHOOK_ESP = "mailgun"  # the routed tracking webhook (tests/test_mail_webhook.py)
