@@ -1,0 +1,50 @@
+"""Request and response guards shared by every view: capped searches and security headers.
+
+`SearchCapMiddleware` shortens the search box's text before any view reads it, so that no
+search (Wagtail's admin listings, choosers and page search, the public /hospitals/ and
+/directory/, the enrolment's hospital JSON) can be made to build a query of a thousand terms.
+
+`SecurityHeadersMiddleware` (django-csp's middleware, by path) sends the Content-Security-Policy
+enforced on the public site and report-only under /admin/, where Wagtail's own pages need
+inline scripts, and the other headers the site always sends (settings.CMSS_SECURITY_HEADERS).
+It sits first in MIDDLEWARE, outside the page cache, so pages answered from the cache carry
+the same headers.
+"""
+
+from django.conf import settings
+
+
+def capped_search(value):
+    """The search text cut to settings.CMSS_SEARCH_MAX_TERMS words and CMSS_SEARCH_MAX_CHARS
+    characters; a search within both limits is returned unchanged."""
+    max_chars = settings.CMSS_SEARCH_MAX_CHARS
+    max_terms = settings.CMSS_SEARCH_MAX_TERMS
+    words = value.split()
+    if len(words) > max_terms:
+        value = " ".join(words[:max_terms])
+    if len(value) > max_chars:
+        value = value[:max_chars]
+    return value
+
+
+class SearchCapMiddleware:
+    """Caps the search parameters (settings.CMSS_SEARCH_PARAMETERS, e.g. ?q=) of every GET."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        names = [name for name in settings.CMSS_SEARCH_PARAMETERS if name in request.GET]
+        if names:
+            query = request.GET.copy()
+            changed = False
+            for name in names:
+                values = query.getlist(name)
+                capped = [capped_search(value) for value in values]
+                if capped != values:
+                    query.setlist(name, capped)
+                    changed = True
+            if changed:
+                query._mutable = False
+                request.GET = query
+        return self.get_response(request)
