@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so a cached public page is answered before any other work is done.
     "home.pagecache.PublicPageCacheMiddleware",
+    # Before any view reads ?q=: searches are cut to a few words (cms/security.py).
+    "cms.security.SearchCapMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -236,6 +238,12 @@ LOGGING = {
         "wagtail": {"level": "WARNING"},
     },
 }
+
+# Every search box (?q=, and Wagtail's tag autocomplete ?term=) is cut to this many words and
+# characters before a view reads it (cms/security.py): a longer search is never a real one.
+CMSS_SEARCH_PARAMETERS = ("q", "term", "search")
+CMSS_SEARCH_MAX_TERMS = 10
+CMSS_SEARCH_MAX_CHARS = 150
 
 # Directory spreadsheets larger than this are refused before they are read.
 DIRECTORY_IMPORT_MAX_BYTES = int(
