@@ -34,12 +34,20 @@ _MULTILINE.update({ord(char): "\n" for char in _LINE_BREAKS})
 _MULTILINE[ord("\t")] = "\t"
 _MULTILINE[0x1F] = " "
 
+_C1 = range(0x80, 0xA0)
+_SINGLE_LINE_KEEP_C1 = {k: v for k, v in _SINGLE_LINE.items() if k not in _C1 or k == 0x85}
+_MULTILINE_KEEP_C1 = {k: v for k, v in _MULTILINE.items() if k not in _C1 or k == 0x85}
+
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
-def clean_text(value, multiline=False):
+def clean_text(value, multiline=False, *, keep_c1=False):
     """`value` without control characters, lone surrogates or U+FFFE/U+FFFF (see the module).
+
+    `keep_c1` leaves the C1 controls (U+0080 to U+009F, but NEL) in place: the import keeps text
+    that looks like UTF-8 mis-read as Windows-1252 as it was given, and there they are what is
+    left of the original letters (storage and exports accept them).
 
     Anything that is not a string (None, a number) is returned as it is, so a form's or a JSON
     body's values can be passed through without checking their type first.
@@ -47,7 +55,10 @@ def clean_text(value, multiline=False):
     if not isinstance(value, str):
         return value
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = value.translate(_MULTILINE if multiline else _SINGLE_LINE)
+    if keep_c1:
+        value = value.translate(_MULTILINE_KEEP_C1 if multiline else _SINGLE_LINE_KEEP_C1)
+    else:
+        value = value.translate(_MULTILINE if multiline else _SINGLE_LINE)
     return _SURROGATES.sub("", value)
 
 

@@ -249,6 +249,16 @@ CMSS_SEARCH_MAX_CHARS = 150
 DIRECTORY_IMPORT_MAX_BYTES = int(
     os.environ.get("DIRECTORY_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
 )
+# ... and so are files with more rows with content than this (the largest real list has 20,000),
+# workbooks that unpack to more than this, or with a part packed tighter than this ratio (a zip
+# bomb): see directory/services/imports.py and bench/import_memory.py.
+DIRECTORY_IMPORT_MAX_ROWS = int(os.environ.get("DIRECTORY_IMPORT_MAX_ROWS", "100000"))
+DIRECTORY_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
+    os.environ.get("DIRECTORY_IMPORT_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024))
+)
+DIRECTORY_IMPORT_MAX_COMPRESSION_RATIO = int(
+    os.environ.get("DIRECTORY_IMPORT_MAX_COMPRESSION_RATIO", "100")
+)
 
 # Sign-in (django-allauth): clinicians have no password and sign in with a code sent by
 # email; staff reach /admin/ only with a TOTP second factor (directory/middleware.py).
