@@ -58,7 +58,12 @@ urlpatterns = [
 if settings.DEBUG:
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # The demo serves images only: documents (MEDIA_ROOT/documents/) go through Wagtail's view,
+    # which checks the privacy of their collection (WAGTAILDOCS_SERVE_METHOD).
+    for folder in ("original_images", "images"):
+        urlpatterns += static(
+            f"{settings.MEDIA_URL}{folder}/", document_root=settings.MEDIA_ROOT / folder
+        )
 
 urlpatterns += [path("", include(wagtail_urls))]
 

@@ -1,6 +1,28 @@
 from wagtail import hooks
 
+from .members import refusal
 from .pagecache import mark_cacheable
+
+
+def view_restrictions_once(obj):
+    """The view restrictions of ``obj`` (a page or a collection), read once: Wagtail's own check,
+    which runs next, is given the same list instead of querying again."""
+    restrictions = list(obj.get_view_restrictions())
+    obj.get_view_restrictions = lambda: restrictions
+    return restrictions
+
+
+# Before anything else that serves a page or a document, and before Wagtail's own check (whose
+# "login" restriction lets in anyone signed in): restricted content is for members, see
+# home/members.py.
+@hooks.register("before_serve_page", order=-100)
+def members_only_pages(page, request, serve_args, serve_kwargs):
+    return refusal(request, view_restrictions_once(page), "page")
+
+
+@hooks.register("before_serve_document", order=-100)
+def members_only_documents(document, request):
+    return refusal(request, view_restrictions_once(document.collection), "document")
 
 
 @hooks.register("before_serve_page")
