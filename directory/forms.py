@@ -8,6 +8,7 @@ the search box into a combobox fed by /enrol/hospitals/ and fills the same radio
 
 from django import forms
 
+from cms.emails import normalise_email
 from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, contact_persons_of
 from directory.phones import InvalidPhoneNumber, normalise_phone
 from directory.search import country_for_code, first_found, hospitals_matching
@@ -152,6 +153,10 @@ class EnrolmentForm(forms.Form):
         self.search = HospitalSearch(
             typed.get("country"), typed.get("hospital_query"), typed.get("hospital"), search_asked
         )
+
+    def clean_email(self):
+        # One form per mailbox: "x@bücher.example" and "x@xn--bcher-kva.example" are one address.
+        return normalise_email(self.cleaned_data["email"])
 
     def clean(self):
         cleaned = super().clean()

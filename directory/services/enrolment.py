@@ -8,8 +8,10 @@ was already known, so that views cannot leak it either.
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from cms.emails import email_variants, normalise_email
 from cms.mail.links import absolute_url
 from cms.mail.services import send_mail
 from directory.models import Clinician, Hospital, match_text
@@ -26,11 +28,15 @@ def email_is_known(email):
     """True if a clinician or a user account already has this address (any case)."""
     from allauth.account.models import EmailAddress
 
-    email = email.strip()
+    # The domain in Unicode or in IDNA ASCII is one mailbox (cms/emails.py); rows stored before
+    # addresses were normalised may hold either form.
+    written = Q()
+    for variant in email_variants(email):
+        written |= Q(email__iexact=variant)
     return (
-        Clinician.objects.filter(email__iexact=email).exists()
-        or EmailAddress.objects.filter(email__iexact=email).exists()
-        or get_user_model().objects.filter(email__iexact=email).exists()
+        Clinician.objects.filter(written).exists()
+        or EmailAddress.objects.filter(written).exists()
+        or get_user_model().objects.filter(written).exists()
     )
 
 
@@ -64,7 +70,7 @@ def record_enrolment(data, privacy_statement):
     from allauth.account.adapter import get_adapter
     from allauth.account.models import EmailAddress
 
-    email = data["email"].strip().lower()
+    email = normalise_email(data["email"]).lower()
     if email_is_known(email):
         raise ValueError("This address is already enrolled.")
     hospital = data.get("hospital")
