@@ -18,7 +18,7 @@ script, emoji, zero-width joiners) are left alone.
 
 import re
 
-__all__ = ["clean_text", "has_control_characters"]
+__all__ = ["CleanTextFormMixin", "clean_form_data", "clean_text", "has_control_characters"]
 
 # Whitespace-like controls: a space on one line, a line break (or tab) where lines are allowed.
 _LINE_BREAKS = "\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
@@ -39,7 +39,7 @@ _SINGLE_LINE_KEEP_C1 = {k: v for k, v in _SINGLE_LINE.items() if k not in _C1 or
 _MULTILINE_KEEP_C1 = {k: v for k, v in _MULTILINE.items() if k not in _C1 or k == 0x85}
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
-_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean_text(value, multiline=False, *, keep_c1=False):
@@ -65,3 +65,39 @@ def clean_text(value, multiline=False, *, keep_c1=False):
 def has_control_characters(value):
     """True when `value` holds a character `clean_text` would remove (tab, CR and LF do not count)."""
     return isinstance(value, str) and _UNWANTED.search(value) is not None
+
+
+class CleanTextFormMixin:
+    """For a Form: every text value posted is passed through `clean_text` before any field sees
+    it (one line, or several for a field whose widget is a Textarea). Put it before the form's
+    base class: ``class MyForm(CleanTextFormMixin, forms.Form)``. Uploaded files are untouched."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.is_bound:
+            from django import forms
+
+            multiline = {
+                self.add_prefix(name)
+                for name, field in self.fields.items()
+                if isinstance(field.widget, forms.Textarea)
+            }
+            self.data = clean_form_data(self.data, multiline)
+
+
+def clean_form_data(data, multiline=()):
+    """A copy of `data` (a QueryDict or a dict) with every string value cleaned; the keys in
+    `multiline` keep their tabs and line breaks."""
+    if hasattr(data, "lists"):
+        copy = data.copy()
+        for key, values in data.lists():
+            copy.setlist(key, [clean_text(value, key in multiline) for value in values])
+        return copy
+    return {
+        key: (
+            [clean_text(value, key in multiline) for value in values]
+            if isinstance(values, list | tuple)
+            else clean_text(values, key in multiline)
+        )
+        for key, values in data.items()
+    }

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from cms.text import CleanTextFormMixin
 from directory.countries import time_zone_choices
 from directory.models import Clinician
 from directory.phones import InvalidPhoneNumber, display_phone, normalise_phone
@@ -14,7 +15,7 @@ def own_time_zone_choices():
     return [OWN_TIME_ZONE, *time_zone_choices()]
 
 
-class OwnRecordForm(forms.ModelForm):
+class OwnRecordForm(CleanTextFormMixin, forms.ModelForm):
     """What a clinician may correct themselves; email, hospital and role go through the helpdesk."""
 
     time_zone = forms.ChoiceField(

@@ -9,6 +9,7 @@ the search box into a combobox fed by /enrol/hospitals/ and fills the same radio
 from django import forms
 
 from cms.emails import normalise_email
+from cms.text import CleanTextFormMixin
 from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, contact_persons_of
 from directory.phones import InvalidPhoneNumber, normalise_phone
 from directory.search import country_for_code, first_found, hospitals_matching
@@ -58,7 +59,7 @@ class HospitalSearch:
         return self.chosen == PROPOSE
 
 
-class EnrolmentForm(forms.Form):
+class EnrolmentForm(CleanTextFormMixin, forms.Form):
     """Fields in the order the page shows them, so the error summary reads in the same order."""
 
     first_name = forms.CharField(

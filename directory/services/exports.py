@@ -9,6 +9,8 @@ import re
 
 from wagtail.log_actions import log
 
+from cms.text import clean_text, has_control_characters
+
 EXPORT_ACTION = "cmss.directory_export"
 # Excel reads a CSV file as UTF-8 only when it starts with a byte-order mark; the import skips it.
 CSV_BOM = "\ufeff"
@@ -42,12 +44,26 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PHONE_NUMBER = re.compile(r"\+?[0-9][0-9 ()./-]*")
 
 
+def spreadsheet_safe(value, export_format, *, phone=False):
+    """``value`` as it may go into an exported cell of ``export_format`` ("csv" or "xlsx"):
+    without control characters (openpyxl refuses most of them, so one stored before the forms
+    cleaned text would stop every XLSX export), and formula-safe in a CSV file."""
+    if has_control_characters(value):
+        value = clean_text(value, multiline=True)
+    if export_format == "csv":
+        return formula_safe(value, phone=phone)
+    return value
+
+
 def formula_safe(value, *, phone=False):
-    """``value`` as it may go into a CSV cell: prefixed with ``'`` if it would start a formula.
+    """``value`` as it may go into a CSV cell: prefixed with ``'`` if it would start a formula,
+    and without control characters (tab and line breaks are kept, so the prefix still applies).
 
     With ``phone=True`` a value that is only a phone number (digits, spaces, ``()./-``, an optional
     leading ``+``) stays as it is. Values that are not strings are returned unchanged.
     """
+    if has_control_characters(value):
+        value = clean_text(value, multiline=True)
     if not isinstance(value, str) or not value.startswith(FORMULA_TRIGGERS):
         return value
     if phone and PHONE_NUMBER.fullmatch(value):
