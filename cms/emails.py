@@ -6,6 +6,8 @@ lowercase IDNA ASCII (IDNA 2008 with UTS 46 mapping, as browsers do), the part b
 written (mail servers may treat its case as meaningful; the site's lookups ignore case anyway).
 """
 
+import contextlib
+
 import idna
 
 from cms.text import clean_text
@@ -42,8 +44,6 @@ def email_variants(value):
     local, at, domain = normalised.rpartition("@")
     variants = {normalised.lower()}
     if at and "xn--" in domain:
-        try:
+        with contextlib.suppress(idna.IDNAError, UnicodeError, ValueError):
             variants.add(f"{local}@{idna.decode(domain)}".lower())
-        except (idna.IDNAError, UnicodeError, ValueError):
-            pass
     return variants

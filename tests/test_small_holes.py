@@ -98,3 +98,83 @@ def test_the_middleware_caps_q_and_leaves_other_parameters(rf, settings):
 
     SearchCapMiddleware(view)(rf.get("/x/", {"q": "a b c d", "page": "2 3 4", "term": "e f g"}))
     assert seen == {"q": "a b", "page": "2 3 4", "t": "e f"}
+
+
+# -- The same mailbox written in Unicode and in IDNA ASCII -----------------------------------
+
+UNICODE_ADDRESS = "x@bücher.example"
+ASCII_ADDRESS = "x@xn--bcher-kva.example"
+
+
+def test_normalise_email():
+    from cms.emails import normalise_email
+
+    assert normalise_email(UNICODE_ADDRESS) == ASCII_ADDRESS
+    assert (
+        normalise_email(" Anna.Peeters@UZLeuven.Example.BE ") == "Anna.Peeters@uzleuven.example.be"
+    )
+    assert normalise_email("X@Bücher.EXAMPLE") == "X@xn--bcher-kva.example"
+    assert normalise_email("not an address") == "not an address"
+
+
+def enrolment_data(hospital, email):
+    return {
+        "first_name": "Xavier",
+        "last_name": "Buch",
+        "email": email,
+        "country": hospital.country.code,
+        "hospital": str(hospital.pk),
+        "specialty": "Infectious diseases",
+        "role": "case_manager",
+        "phone": "+32 16 33 22 11",
+        "languages": "Dutch",
+        "consent": "on",
+    }
+
+
+@pytest.mark.parametrize(
+    "first, second", [(UNICODE_ADDRESS, ASCII_ADDRESS), (ASCII_ADDRESS, UNICODE_ADDRESS)]
+)
+def test_one_mailbox_written_two_ways_enrols_once(client, privacy_page, hospital, first, second):
+    from django.core import mail
+    from django.core.cache import cache
+
+    assert client.post("/enrol/", enrolment_data(hospital, first)).status_code == 302
+    client.cookies.clear()
+    cache.clear()  # an hour later: the rate limit per address is not what is tested
+    assert client.post("/enrol/", enrolment_data(hospital, second)).status_code == 302
+    assert Clinician.objects.count() == 1
+    assert Clinician.objects.get().email == ASCII_ADDRESS
+    assert "already enrolled" in mail.outbox[1].subject
+
+
+def test_a_legacy_unicode_address_is_still_found(client, privacy_page, hospital):
+    """An address stored before normalisation, domain in Unicode, is found by the ASCII form."""
+    from django.core import mail
+
+    Clinician.objects.create(first_name="X", last_name="B", email=UNICODE_ADDRESS)
+    assert client.post("/enrol/", enrolment_data(hospital, ASCII_ADDRESS)).status_code == 302
+    assert Clinician.objects.count() == 1
+    assert "already enrolled" in mail.outbox[0].subject
+
+
+@pytest.mark.parametrize("typed", [UNICODE_ADDRESS, ASCII_ADDRESS, "X@Bücher.Example"])
+@pytest.mark.parametrize("page", ["/accounts/login/code/", "/accounts/login/"])
+def test_both_spellings_sign_in_to_the_same_account(
+    client, home_page, django_user_model, typed, page
+):
+    import re
+
+    from allauth.account.models import EmailAddress
+    from django.core import mail
+
+    user = django_user_model.objects.create_user(username="x", email=ASCII_ADDRESS)
+    EmailAddress.objects.create(user=user, email=ASCII_ADDRESS, primary=True, verified=True)
+    field = "email" if page.endswith("code/") else "login"
+    response = client.post(page, {field: typed})
+    assert response.status_code == 302, response.status_code
+    code = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", mail.outbox[-1].body, re.M)
+    assert code is not None, mail.outbox[-1].subject  # a sign-in code, not "no account"
+    assert mail.outbox[-1].to == [ASCII_ADDRESS]
+    client.post("/accounts/login/code/confirm/", {"code": code.group(1)})
+    assert client.session["_auth_user_id"] == str(user.pk)

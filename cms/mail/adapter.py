@@ -8,6 +8,7 @@ from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 
+from cms.emails import normalise_email
 from cms.mail import services
 from cms.mail.links import absolute_url
 
@@ -38,6 +39,10 @@ def user_display(user):
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def clean_email(self, email):
+        """One written form per mailbox: the domain in lowercase IDNA ASCII (cms/emails.py)."""
+        return normalise_email(super().clean_email(email))
+
     def send_mail(self, template_prefix, email, context):
         """Render allauth's message as allauth does (``<prefix>_message.txt`` and, when it
         exists, ``<prefix>_message.html``), then queue it with the other outgoing mail.
