@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -41,6 +41,13 @@ urlpatterns = [
         second_factor.continue_after_setup,
         name="second_factor_continue",
     ),
+    # No passwords anywhere (README "Signing in"): allauth's password pages (set, change, reset)
+    # lead to the code sign-in; re-authentication is by code or TOTP (settings).
+    re_path(
+        r"^accounts/password/",
+        RedirectView.as_view(url=settings.LOGIN_URL),
+        name="cmss_no_password",
+    ),
     path("accounts/", include("allauth.urls")),
     # The mail provider's delivery webhook, /anymail/<provider>/tracking/ (cms/mail/webhooks.py).
     # Only the configured provider's; any other /anymail/ address is 404.
@@ -50,6 +57,18 @@ urlpatterns = [
         name="mail_tracking_webhook",
     ),
     path("", include("directory.urls")),
+    # Wagtail's shared-password forms (never offered, see home/members.py) take no password.
+    re_path(
+        r"^(?:_util|documents)/authenticate_with_password/",
+        RedirectView.as_view(url=settings.LOGIN_URL),
+        name="cmss_no_shared_password",
+    ),
+    # Wagtail's front-end login takes a password: the code sign-in instead, keeping ?next=.
+    path(
+        "_util/login/",
+        RedirectView.as_view(url=settings.LOGIN_URL, query_string=True),
+        name="cmss_frontend_login",
+    ),
     path("documents/", include(wagtaildocs_urls)),
     path("sitemap.xml", sitemap, name="sitemap"),
     path("robots.txt", home_views.robots_txt, name="robots_txt"),
