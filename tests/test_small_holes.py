@@ -178,3 +178,73 @@ def test_both_spellings_sign_in_to_the_same_account(
     assert mail.outbox[-1].to == [ASCII_ADDRESS]
     client.post("/accounts/login/code/confirm/", {"code": code.group(1)})
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+# -- gunicorn does not name itself ------------------------------------------------------------
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def raw_response_head(port, path="/robots.txt"):
+    """The status line and headers gunicorn writes, read off the socket as they are sent."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as conn:
+        conn.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode()
+        )
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+
+
+def run_gunicorn(config_args):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    env = {**os.environ, "GUNICORN_CMD_ARGS": ""}
+    # gunicorn adds the header whatever the application: the smallest one starts fastest.
+    command = [sys.executable, "-m", "gunicorn", *config_args, "tests.wsgi_hello:app"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--no-control-socket"]
+    server = subprocess.Popen(
+        command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        # The socket listens once gunicorn says so; a connection then waits for the worker.
+        for line in server.stderr:
+            if b"Listening at" in line:
+                break
+        return raw_response_head(port)
+    finally:
+        server.terminate()
+        server.stderr.close()
+        server.wait(timeout=20)
+
+
+def test_gunicorn_with_the_site_config_sends_no_server_header():
+    head = run_gunicorn(["-c", "cms/gunicorn.conf.py"])
+    assert head.startswith("HTTP/1.1 ")
+    names = [line.split(":", 1)[0].strip().lower() for line in head.split("\r\n")[1:]]
+    assert "date" in names  # a real response head
+    assert "server" not in names, head
+    assert "gunicorn" not in head.lower()
+
+
+def test_gunicorn_without_it_names_itself():
+    """Control: the same server without the config file sends `Server: gunicorn`."""
+    head = run_gunicorn([])
+    assert "Server: gunicorn" in head
