@@ -111,6 +111,7 @@ bench: migrate
 	@command -v wrk >/dev/null || [ "$$(id -u)" != "0" ] || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || true
 	$(PY) bench/pages.py
 	$(PY) bench/import_directory.py
+	$(PY) bench/import_memory.py
 	$(PY) bench/mail.py
 	$(PY) bench/directory_search.py
 
