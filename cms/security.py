@@ -11,6 +11,8 @@ It sits first in MIDDLEWARE, outside the page cache, so pages answered from the 
 the same headers.
 """
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 
 
@@ -48,3 +50,26 @@ class SearchCapMiddleware:
                 query._mutable = False
                 request.GET = query
         return self.get_response(request)
+
+
+class SecurityHeadersMiddleware(CSPMiddleware):
+    """django-csp's middleware choosing by path, plus the site's other security headers.
+
+    Under settings.CMSS_CSP_REPORT_ONLY_PATHS (the admin) the policy is only reported
+    (CONTENT_SECURITY_POLICY_REPORT_ONLY): Wagtail's admin runs inline scripts. Everywhere else
+    it is enforced (CONTENT_SECURITY_POLICY) and no report-only copy is sent. A header a view
+    set itself (Wagtail's `default-src 'none'` on images, X-Frame-Options: SAMEORIGIN on its
+    preview) is kept as it is.
+    """
+
+    def process_response(self, request, response):
+        if request.path_info.startswith(tuple(settings.CMSS_CSP_REPORT_ONLY_PATHS)):
+            if HEADER not in response:
+                response._csp_exempt = True
+        else:
+            response._csp_exempt_ro = True
+        response = super().process_response(request, response)
+        for name, value in settings.CMSS_SECURITY_HEADERS.items():
+            if value:
+                response.headers.setdefault(name, value)
+        return response
