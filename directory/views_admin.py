@@ -25,6 +25,7 @@ from directory.models import Clinician, Hospital
 from directory.services import access, approval, exports
 
 PHONE_FIELDS = {"phone"}
+CHOOSER_ACTIONS = ("add", "change", "delete", "view")
 
 
 class ScopedObjectMixin:
@@ -103,6 +104,16 @@ class InspectView(ScopedObjectMixin, snippet_views.InspectView):
 
 
 class ScopedChooserMixin:
+    """Choosers: for those with some right on the model (Wagtail asks for none), and only the
+    rows of their countries."""
+
+    def dispatch(self, request, *args, **kwargs):
+        model = self.model_class
+        codenames = [f"{action}_{model._meta.model_name}" for action in CHOOSER_ACTIONS]
+        if not any(request.user.has_perm(f"{model._meta.app_label}.{c}") for c in codenames):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
     def get_object_list(self):
         return access.visible_to(self.request.user, super().get_object_list())
 
@@ -115,12 +126,12 @@ class ChooseResultsView(ScopedChooserMixin, chooser_views.ChooseResultsView):
     pass
 
 
-class ChosenView(chooser_views.SnippetChosenView):
+class ChosenView(ScopedChooserMixin, chooser_views.SnippetChosenView):
     def get_object(self, pk):
         return access.visible_to(self.request.user, self.model_class.objects.all()).get(pk=pk)
 
 
-class ChosenMultipleView(chooser_views.SnippetChosenMultipleView):
+class ChosenMultipleView(ScopedChooserMixin, chooser_views.SnippetChosenMultipleView):
     def get_objects(self, pks):
         return access.visible_to(self.request.user, super().get_objects(pks))
 
