@@ -11,7 +11,7 @@ It sits first in MIDDLEWARE, outside the page cache, so pages answered from the 
 the same headers.
 """
 
-from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.constants import HEADER
 from csp.middleware import CSPMiddleware
 from django.conf import settings
 

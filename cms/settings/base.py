@@ -51,7 +51,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so a cached public page is answered before any other work is done.
+    # Outside the page cache, so cached pages carry the same security headers (cms/security.py).
+    "cms.security.SecurityHeadersMiddleware",
+    # Then a cached public page is answered before any other work is done.
     "home.pagecache.PublicPageCacheMiddleware",
     # Before any view reads ?q=: searches are cut to a few words (cms/security.py).
     "cms.security.SearchCapMiddleware",
@@ -237,6 +239,53 @@ LOGGING = {
         "django_tasks": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
     },
+}
+
+# Security headers (cms/security.py). The Content-Security-Policy (django-csp) is enforced on
+# the public site, which runs no inline script or style (static/js, static/css only), and only
+# reported (in the browser's console) under /admin/, where Wagtail's own pages need inline
+# scripts. Public pages may not be framed; Wagtail's preview sets X-Frame-Options: SAMEORIGIN
+# itself so that the admin can show it.
+CMSS_CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": CMSS_CSP_DIRECTIVES}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = {
+    "DIRECTIVES": {**CMSS_CSP_DIRECTIVES, "frame-ancestors": ["'self'"]}
+}
+CMSS_CSP_REPORT_ONLY_PATHS = ("/admin/",)
+CMSS_SECURITY_HEADERS = {
+    "Permissions-Policy": ", ".join(
+        f"{feature}=()"
+        for feature in (
+            "accelerometer",
+            "camera",
+            "display-capture",
+            "geolocation",
+            "gyroscope",
+            "magnetometer",
+            "microphone",
+            "midi",
+            "payment",
+            "serial",
+            "usb",
+            "xr-spatial-tracking",
+        )
+    ),
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
 }
 
 # Every search box (?q=, and Wagtail's tag autocomplete ?term=) is cut to this many words and
