@@ -118,7 +118,7 @@ def test_restricted_page_is_never_cached(client, package_page, make_standard_pag
     invalidate_public_pages()
     assert client.get(page.url).status_code == 302
     member = Client()
-    member.force_login(make_staff("member"))
+    member.force_login(make_staff("member", "Editors"))
     assert member.get(page.url).status_code == 200
     anonymous = client.get(page.url)
     assert anonymous.status_code == 302
