@@ -16,3 +16,10 @@ def import_directory_run(run_id):
     """Run the queued DirectoryImportRun `run_id` (see import_runs.perform_import_run); a run
     already taken or finished is left alone."""
     return import_runs.perform_import_run(run_id)
+
+
+@task(backend=BACKEND, queue_name=QUEUE)
+def preview_directory_upload(stored_name, filename):
+    """Check the stored upload `stored_name` for the preview page, writing its report beside it
+    (see import_runs.perform_preview); a preview already reported is left alone."""
+    return import_runs.perform_preview(stored_name, filename)

@@ -245,17 +245,7 @@ def read_rows(source, filename=None):
     Raises DirectoryImportError when a limit is passed, or the file cannot be opened or parsed, is
     not UTF-8, or has no header row naming the required columns.
     """
-    opener, filename = _opener(source, filename)
-    with opener() as file:
-        magic = file.read(len(_XLSX_MAGIC))
-        if magic.startswith(_OLE_MAGIC):
-            raise DirectoryImportError(
-                f"{filename} is an old Excel (.xls) workbook. Save it as .xlsx or as CSV UTF-8."
-            )
-        is_workbook = magic.startswith(_XLSX_MAGIC)
-        if is_workbook:
-            file.seek(0)
-            _refuse_if_packed_too_tightly(file, filename)
+    opener, filename, is_workbook = _checked_file(source, filename)
     read = _xlsx_records if is_workbook else _csv_records
 
     def records():
@@ -276,6 +266,32 @@ def read_rows(source, filename=None):
             )
     rows = _Rows(lambda: _source_rows(records(), positions, len(header_cells)), count)
     return Sheet(filename, [n for n in COLUMNS if n in positions], ignored, rows, [])
+
+
+def check_file_limits(source, filename=None):
+    """Check the limits that cost no parsing, as read_rows does first: the file's size, and for a
+    workbook what its zip directory says it unpacks to and how tightly it is packed. Reads no row
+    (the upload request calls this; the rows are read by the preview's task).
+
+    Raises DirectoryImportError as read_rows does for those limits, and for an old .xls workbook.
+    """
+    _checked_file(source, filename)
+
+
+def _checked_file(source, filename):
+    """(opener, filename, is_workbook) of `source` once check_file_limits' limits hold."""
+    opener, filename = _opener(source, filename)
+    with opener() as file:
+        magic = file.read(len(_XLSX_MAGIC))
+        if magic.startswith(_OLE_MAGIC):
+            raise DirectoryImportError(
+                f"{filename} is an old Excel (.xls) workbook. Save it as .xlsx or as CSV UTF-8."
+            )
+        is_workbook = magic.startswith(_XLSX_MAGIC)
+        if is_workbook:
+            file.seek(0)
+            _refuse_if_packed_too_tightly(file, filename)
+    return opener, filename, is_workbook
 
 
 class _Rows:
