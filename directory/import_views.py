@@ -1,11 +1,14 @@
 """The helpdesk's spreadsheet upload: upload, preview what would happen, then import in the
 background and watch its progress.
 
-The preview calls directory/services/imports.py as the import_directory command does; the import
-itself is a DirectoryImportRun run by a task (directory/services/import_runs.py). Between preview
+The upload request only checks what costs no parsing (the file's size; a workbook's zip
+directory), stores the file and queues its preview: a dry run of directory/services/imports.py,
+as the import_directory command's --dry-run, run by the task worker, which writes its report
+beside the file (directory/services/import_runs.py). The preview page says the file is being
+checked and refreshes itself until the report is there; paging through it reads only the page's
+rows from the report. The import itself is a DirectoryImportRun run by a task too. Between upload
 and import the file waits in DIRECTORY_IMPORT_DIR under a random name that only a signed token
-(bound to the uploading user, valid for an hour) can name; the preview's report is cached under
-that name so that paging through it does not read the file again.
+(bound to the uploading user, valid for an hour) can name.
 """
 
 import uuid
@@ -15,7 +18,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -29,11 +31,10 @@ from directory.services import import_runs
 from directory.services.access import countries_for_user
 from directory.services.imports import (
     CREATED,
-    INVALID,
     UNCHANGED,
     UPDATED,
     DirectoryImportError,
-    plan_import,
+    check_file_limits,
 )
 
 IMPORT_ACTION = import_runs.IMPORT_ACTION
@@ -41,7 +42,7 @@ SIGNING_NAMESPACE = "directory-import"
 TOKEN_MAX_AGE = 3600
 ROWS_PER_PAGE = 100
 # Errors and warnings listed in full up to this many each; the rows pages hold every row.
-ISSUES_SHOWN = 500
+ISSUES_SHOWN = import_runs.PREVIEW_ISSUES_KEPT
 REFRESH_SECONDS = 2
 
 import_dir = import_runs.import_dir
@@ -91,27 +92,24 @@ class RestartForm(forms.Form):
 
 
 def _stored_file(token, user):
-    """(stored name, original name) of the upload `token` names for `user`, or (None, None)."""
+    """(stored name, original name) of the upload `token` names for `user`, or (None, None).
+
+    The upload may be gone when its check refused it: its report, which says why, still counts.
+    """
     try:
         data = signing.loads(token, salt=SIGNING_NAMESPACE, max_age=TOKEN_MAX_AGE)
     except signing.BadSignature:
         return None, None
-    if data.get("user") != user.pk or not (import_dir() / data["stored"]).exists():
+    if data.get("user") != user.pk:
         return None, None
-    return data["stored"], data["name"]
+    stored = data["stored"]
+    if not (import_dir() / stored).exists() and not import_runs.report_path(stored).exists():
+        return None, None
+    return stored, data["name"]
 
 
-def _preview_key(stored):
-    return f"directory-import-preview:{stored}"
-
-
-def _preview_report(stored, name):
-    """The dry run of the stored upload, from the cache when this preview was made before."""
-    report = cache.get(_preview_key(stored))
-    if report is None:
-        report = plan_import(import_dir() / stored, filename=name)
-        cache.set(_preview_key(stored), report, TOKEN_MAX_AGE)
-    return report
+def _preview_url(token):
+    return f"{reverse('directory_import')}?{urlencode({'token': token})}"
 
 
 @require_http_methods(["GET", "POST"])
@@ -119,7 +117,7 @@ def import_directory(request):
     if not may_import(request.user):
         raise PermissionDenied
     if request.method == "POST" and "token" in request.POST:
-        return _confirm(request)
+        return _check_again(request) if "check_again" in request.POST else _confirm(request)
     if request.method == "GET" and "token" in request.GET:
         return _preview(request, request.GET["token"])
     form = UploadForm(request.POST or None, request.FILES or None)
@@ -131,16 +129,18 @@ def import_directory(request):
             for chunk in upload.chunks():
                 handle.write(chunk)
         try:
-            _preview_report(stored, upload.name)
+            # Only what costs no parsing here; the rows are checked by the task worker.
+            check_file_limits(import_dir() / stored, filename=upload.name)
         except DirectoryImportError as error:
             (import_dir() / stored).unlink(missing_ok=True)
             form.add_error("file", f"{error} Nothing was written.")
         else:
+            import_runs.start_preview(stored, upload.name)
             token = signing.dumps(
                 {"stored": stored, "name": upload.name, "user": request.user.pk},
                 salt=SIGNING_NAMESPACE,
             )
-            return redirect(f"{reverse('directory_import')}?{urlencode({'token': token})}")
+            return redirect(_preview_url(token))
     return TemplateResponse(
         request,
         "directory/admin/import_upload.html",
@@ -157,14 +157,25 @@ def _preview(request, token, confirm_form=None):
     stored, name = _stored_file(token, request.user)
     if stored is None:
         return _expired(request)
-    try:
-        report = _preview_report(stored, name)
-    except DirectoryImportError as error:
-        messages.error(request, f"{error} Nothing was written.")
-        return redirect("directory_import")
+    state = import_runs.preview_state(stored)
+    if state.status != "ready":
+        return TemplateResponse(
+            request,
+            "directory/admin/import_checking.html",
+            {
+                "state": state,
+                "filename": name,
+                "token": token,
+                "refresh_seconds": (
+                    REFRESH_SECONDS if state.status == "checking" and not state.stale else None
+                ),
+                "stale_minutes": int(import_runs.preview_stale_after().total_seconds() // 60),
+                "header_title": "Import preview",
+            },
+        )
+    report = state.report
     paginator = WagtailPaginator(report.rows, ROWS_PER_PAGE)
     page = paginator.get_page(request.GET.get("p"))
-    counts = report.counts
     return TemplateResponse(
         request,
         "directory/admin/import_preview.html",
@@ -176,8 +187,8 @@ def _preview(request, token, confirm_form=None):
                 ("Hospitals unchanged", report.hospitals[UNCHANGED]),
                 ("People new", report.clinicians[CREATED]),
                 ("People changed", report.clinicians[UPDATED]),
-                ("Rows with errors", counts[INVALID]),
-                ("Warnings", len(report.warnings)),
+                ("Rows with errors", report.invalid),
+                ("Warnings", report.warnings_total),
             ],
             "errors": report.errors[:ISSUES_SHOWN],
             "warnings": report.warnings[:ISSUES_SHOWN],
@@ -197,18 +208,38 @@ def _confirm(request):
         stored, name = _stored_file(form.cleaned_data["token"], request.user)
     if stored is None:
         return _expired(request)
+    token = form.cleaned_data["token"]
     skip_invalid = form.cleaned_data["skip_invalid"]
-    preview = cache.get(_preview_key(stored))
-    if preview is not None and preview.errors and not skip_invalid:
+    state = import_runs.preview_state(stored)
+    if state.status == "failed":  # the file was refused: its page says why
+        return redirect(_preview_url(token))
+    # Without a report (its file lost), the run checks the rows itself, all or nothing.
+    errors = state.report.invalid if state.report else 0  # rows with errors
+    if errors and not skip_invalid:
         messages.error(
             request,
-            f"{len(preview.errors)} rows have errors, so nothing was written. Correct them, or "
-            "tick the box to leave them out.",
+            f"{errors} {'row has an error' if errors == 1 else 'rows have errors'}, so nothing "
+            "was written. Correct them, or tick the box to leave them out.",
         )
-        return _preview(request, form.cleaned_data["token"], confirm_form=form)
+        return _preview(request, token, confirm_form=form)
     run = import_runs.start_import_run(request.user, stored, name, skip_invalid=skip_invalid)
-    cache.delete(_preview_key(stored))
+    import_runs.discard_preview(stored)
     return redirect("directory_import_run", run.pk)
+
+
+def _check_again(request):
+    """Queue the check of an upload again, when it seems stuck or stopped on an unexpected
+    error (the page offers it only then)."""
+    form = ConfirmForm(request.POST)
+    stored, name = (None, None)
+    if form.is_valid():
+        stored, name = _stored_file(form.cleaned_data["token"], request.user)
+    if stored is None or not (import_dir() / stored).exists():
+        return _expired(request)
+    state = import_runs.preview_state(stored)
+    if (state.status == "checking" and state.stale) or state.can_retry:
+        import_runs.start_preview(stored, name)
+    return redirect(_preview_url(form.cleaned_data["token"]))
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,7 +4,6 @@ background task (directory/tasks.py, directory/services/import_runs.py) and its 
 from html.parser import HTMLParser
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
@@ -107,7 +106,7 @@ def test_rows_come_100_a_page_and_paging_keeps_the_upload_token(
     page_links = [link for link in first.links if link and "p=2" in link]
     assert page_links and all("token=" in link for link in page_links)
 
-    # The report is cached under the upload: paging does not read the file or the directory.
+    # The report is stored beside the upload: paging does not read the file or the directory.
     with django_assert_max_num_queries(12):
         response = helpdesk.get(location + "&p=3")
     assert headings(response)[-1] == "Rows 201 to 251 of 251"
@@ -162,11 +161,12 @@ def test_import_runs_as_a_task_after_commit_and_ends_on_the_list_it_changed(
 
 @pytest.mark.django_db
 def test_a_failed_run_shows_why_wrote_nothing_and_can_start_again_from_its_file(
-    helpdesk, django_capture_on_commit_callbacks
+    helpdesk, django_capture_on_commit_callbacks, tmp_path
 ):
     location = upload(helpdesk, BAD_ROW)
     token = token_of(helpdesk.get(location))
-    cache.clear()  # the preview is gone from the cache: the run itself finds the bad row
+    for report in (tmp_path / "imports").glob("*.report.jsonl"):
+        report.unlink()  # the preview's report is lost: the run itself finds the bad row
     with django_capture_on_commit_callbacks(execute=True):
         response = helpdesk.post(reverse("directory_import"), {"token": token})
     run = DirectoryImportRun.objects.get()
