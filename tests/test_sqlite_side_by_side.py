@@ -228,6 +228,13 @@ def test_upload_of_15000_rows_while_workers_send_mail_and_people_sign_in(site):
             timeout=TIMEOUT,
         )
     assert preview.status_code == 200, site.logs()
+    # The worker checks the file; the preview page refreshes itself until its report is there.
+    deadline = time.monotonic() + TIMEOUT
+    while 'id="import-form"' not in preview.text:
+        assert "Checking the file" in preview.text, (preview.text[-2000:], site.logs())
+        assert time.monotonic() < deadline, site.logs()
+        time.sleep(0.5)
+        preview = helpdesk.get(preview.url, timeout=60)
     token = re.search(r'name="token" value="([^"]+)"', preview.text).group(1)
 
     signed_in = []
