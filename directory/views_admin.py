@@ -56,9 +56,7 @@ class DirectoryIndexView(snippet_views.IndexView):
 
     def preprocess_field_value(self, field, value, export_format):
         value = super().preprocess_field_value(field, value, export_format)
-        if export_format == self.FORMAT_CSV:
-            return exports.formula_safe(value, phone=field in PHONE_FIELDS)
-        return value
+        return exports.spreadsheet_safe(value, export_format, phone=field in PHONE_FIELDS)
 
     def generate_xlsx_row(self, worksheet, row_dict, date_format=None):
         for cell in super().generate_xlsx_row(worksheet, row_dict, date_format=date_format):

@@ -279,10 +279,6 @@ def test_export_cells_are_cleaned_for_both_formats():
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="directory/views_admin.py (helper A's) must call exports.spreadsheet_safe for XLSX too",
-)
 def test_a_control_character_stored_before_the_fix_leaves_the_xlsx_export_working(
     client, make_staff
 ):
