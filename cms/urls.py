@@ -1,3 +1,4 @@
+from allauth.account import views as allauth_account_views
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.decorators import login_required
@@ -22,6 +23,10 @@ urlpatterns = [
         RedirectView.as_view(url=settings.LOGIN_URL, query_string=True),
         name="cmss_admin_login",
     ),
+    # Wagtail's logout drops the session cookie on any method, GET included (answering 405), so
+    # a link on another site could sign staff out. allauth's signs out on POST only and answers
+    # a GET with a page asking to confirm; the admin's "Log out" posts here as before.
+    path("admin/logout/", allauth_account_views.logout, name="cmss_admin_logout"),
     path("admin/", include(wagtailadmin_urls)),
     # Clinicians enrol at /enrol/, not through allauth's sign-up form.
     path(
