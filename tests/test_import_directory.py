@@ -861,3 +861,24 @@ def test_command_refuses_a_missing_or_oversized_file(tmp_path):
         pytest.raises(CommandError, match="limit"),
     ):
         command(path)
+
+
+def test_a_unicode_domain_and_its_idna_form_are_one_person(db, tmp_path):
+    """Enrolment and sign-in store the domain in IDNA ASCII; the import finds the same person
+    whichever way a spreadsheet writes it, and a record kept in Unicode before is matched too."""
+    first = write_csv(tmp_path, [row(first="Jörg", last="Buch", email="Jorg@Bücher.example")])
+    assert run_import(first).written
+    assert Clinician.objects.get().email == "jorg@xn--bcher-kva.example"
+
+    again = write_csv(
+        tmp_path,
+        [row(first="Jörg", last="Buch", email="jorg@xn--bcher-kva.example")],
+        name="again.csv",
+    )
+    report = run_import(again)
+    assert actions(report) == {2: "unchanged"}
+    assert Clinician.objects.count() == 1
+
+    Clinician.objects.update(email="jorg@bücher.example")  # stored before addresses were normalised
+    report = run_import(again)
+    assert Clinician.objects.count() == 1, actions(report)

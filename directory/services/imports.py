@@ -39,6 +39,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from wagtail.search.backends import get_search_backends
 
+from cms.emails import normalise_email
 from cms.text import clean_text, has_control_characters
 from directory.countries import country_code
 from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, match_text
@@ -768,7 +769,7 @@ class _Plan:
             "languages",
             "search_text",
         ):
-            self.existing_clinicians[clinician.email.lower()] = clinician
+            self.existing_clinicians[normalise_email(clinician.email).lower()] = clinician
             if _counts_as_contact(clinician):
                 self.contacts.setdefault(clinician.hospital_id, set()).add(clinician.email.lower())
         self.hospitals = {}  # match key -> _HospitalPlan, for hospitals the file names
@@ -1045,7 +1046,8 @@ def _cleaned(source, outcome):
             )
         values["website"] = repair.url
 
-    values["email"] = values["email"].lower()
+    # One written form per mailbox (a Unicode or an IDNA domain), as enrolment and sign-in.
+    values["email"] = normalise_email(values["email"]).lower()
     if any(values[name] for name in PERSON_COLUMNS):
         for name, what in (
             ("first_name", "first name"),
