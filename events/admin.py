@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from wagtail_modeladmin.options import ModelAdmin
 
-from cms.mail.admin import PermissionCheckedHistoryView
+from cms.mail.admin import ForgivingIndexView, PermissionCheckedHistoryView
 from events.models import WebexBooking
 from events.services import booking as booking_service
 from events.webex import WebexError
@@ -29,6 +29,7 @@ class WebexBookingAdmin(ModelAdmin):
     search_fields = ("title", "meeting_number", "last_error_tracking_id")
     inspect_view_enabled = True
     history_view_class = PermissionCheckedHistoryView  # the helpdesk's, as the listing
+    index_view_class = ForgivingIndexView
     inspect_view_fields = (
         "kind",
         "title",

@@ -284,3 +284,23 @@ def test_a_suspended_clinician_who_is_a_contact_point_keeps_the_contact_points_v
     as_user(client, user)
     body = text(client.get("/directory/"))
     assert SECRET_EMAIL not in body and "fanny.voisine@necker.example.fr" in body
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        "/admin/mail/outgoingmessage/",
+        "/admin/mail/suppressedaddress/",
+        "/admin/events/webexbooking/",
+    ],
+)
+def test_an_unknown_filter_on_a_log_listing_shows_the_list_not_a_500(client, make_staff, listing):
+    client.force_login(make_staff("helpdesk", "Helpdesk"))
+
+    response = client.get(listing, {"foo": "1", "status__nonsense": "x"})
+
+    assert response.status_code == 302
+    assert response["Location"] == listing
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert b"a filter this list does not have" in page.content

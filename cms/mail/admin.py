@@ -7,6 +7,7 @@ one-time code, or resends it.
 """
 
 from django.contrib import messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -16,7 +17,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_http_methods
 from wagtail_modeladmin.helpers import ButtonHelper, PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup
-from wagtail_modeladmin.views import HistoryView
+from wagtail_modeladmin.views import HistoryView, IndexView
 
 from cms.mail import services
 from cms.mail.models import OutgoingMessage, SuppressedAddress
@@ -29,6 +30,21 @@ class PermissionCheckedHistoryView(HistoryView):
 
     def check_action_permitted(self, user):
         return self.permission_helper.user_can_list(user)
+
+
+class ForgivingIndexView(IndexView):
+    """wagtail-modeladmin's listing answers 500 to a query parameter it does not know (``?foo=1``,
+    a filter from an old bookmark); Django's own admin shows the list instead. So does this one,
+    without the parameters, and says why."""
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except IncorrectLookupParameters:
+            messages.warning(
+                request, "The address asked for a filter this list does not have: showing it all."
+            )
+            return redirect(request.path)
 
 
 class LogPermissionHelper(PermissionHelper):
@@ -108,6 +124,7 @@ class OutgoingMessageAdmin(ModelAdmin):
     permission_helper_class = LogPermissionHelper
     button_helper_class = OutgoingMessageButtonHelper
     history_view_class = PermissionCheckedHistoryView
+    index_view_class = ForgivingIndexView
 
     @staticmethod
     def status_detail(obj):
@@ -169,6 +186,7 @@ class FlaggedAddressAdmin(ModelAdmin):
     search_fields = ("email", "reason")
     permission_helper_class = FlaggedAddressPermissionHelper
     history_view_class = PermissionCheckedHistoryView
+    index_view_class = ForgivingIndexView
 
 
 class MailAdminGroup(ModelAdminGroup):
