@@ -14,6 +14,7 @@ the same headers.
 from csp.constants import HEADER
 from csp.middleware import CSPMiddleware
 from django.conf import settings
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 
 def capped_search(value):
@@ -52,6 +53,16 @@ class SearchCapMiddleware:
         return self.get_response(request)
 
 
+PRIVATE_ATTRIBUTE = "_cmss_private_response"
+
+
+def mark_private(request):
+    """The response to ``request`` is for the signed-in person only (members-only content): it
+    goes out with ``Cache-Control: private, no-store`` whatever the view that made it set (Wagtail's
+    document view sets none)."""
+    setattr(request, PRIVATE_ATTRIBUTE, True)
+
+
 class SecurityHeadersMiddleware(CSPMiddleware):
     """django-csp's middleware choosing by path, plus the site's other security headers.
 
@@ -72,4 +83,7 @@ class SecurityHeadersMiddleware(CSPMiddleware):
         for name, value in settings.CMSS_SECURITY_HEADERS.items():
             if value:
                 response.headers.setdefault(name, value)
+        if getattr(request, PRIVATE_ATTRIBUTE, False):
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -1,5 +1,7 @@
 from wagtail import hooks
 
+from cms.security import mark_private
+
 from .members import refusal
 from .pagecache import mark_cacheable
 
@@ -17,12 +19,21 @@ def view_restrictions_once(obj):
 # home/members.py.
 @hooks.register("before_serve_page", order=-100)
 def members_only_pages(page, request, serve_args, serve_kwargs):
-    return refusal(request, view_restrictions_once(page), "page")
+    return guard(request, view_restrictions_once(page), "page")
 
 
 @hooks.register("before_serve_document", order=-100)
 def members_only_documents(document, request):
-    return refusal(request, view_restrictions_once(document.collection), "document")
+    return guard(request, view_restrictions_once(document.collection), "document")
+
+
+def guard(request, restrictions, what):
+    """Refuse, or let a member through; what a member is given is theirs alone, so no cache
+    between them and the site (a proxy, a CDN) may keep it (cms/security.py sends the header)."""
+    response = refusal(request, restrictions, what)
+    if response is None and restrictions:
+        mark_private(request)
+    return response
 
 
 @hooks.register("before_serve_page")

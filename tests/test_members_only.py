@@ -116,6 +116,10 @@ def outcome(role, response, secret):
         assert role in MEMBERS
         if status != 200 or secret not in body:
             return f"{role}: {status}, expected 200"
+        cache_control = response.get("Cache-Control", "")
+        if "private" not in cache_control or "no-store" not in cache_control:
+            # What a member is given is theirs: no proxy or CDN in front may keep it.
+            return f"{role}: {cache_control!r}, expected private, no-store"
         return None
     if secret in body:
         return f"{role}: the content was shown"
