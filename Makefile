@@ -15,6 +15,9 @@ CHROMIUM ?= /usr/bin/chromium
 PG_URL ?= postgres://postgres@127.0.0.1:5432/cmss
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The SQLite and PostgreSQL passes run on this many processes (pytest-xdist, one test database
+# each); the browser pass stays on one, so Chromium and its live server keep a core to themselves.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint check pytest pytest-sqlite pytest-postgres browser chromium bench migrate \
 	clean upgrade test-latest
@@ -76,13 +79,13 @@ check: $(STAMP)
 
 pytest-sqlite: $(STAMP)
 	@echo "== pytest on SQLite =="
-	env -u DATABASE_URL $(PY) -m pytest -m "not browser" -p no:cacheprovider
+	env -u DATABASE_URL $(PY) -m pytest -m "not browser" -p no:cacheprovider -n $(PYTEST_WORKERS)
 
 # PostgreSQL when one answers; CMSS_REQUIRE_POSTGRES=1 (set by .ci/run) turns a missing server into a failure.
 pytest-postgres: $(STAMP)
 	@if $(PY) -c "import psycopg,sys; psycopg.connect('$(PG_URL)'.rsplit('/',1)[0]+'/postgres', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== pytest on PostgreSQL ($(PG_URL)) =="; \
-		DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not browser" -p no:cacheprovider; \
+		DATABASE_URL=$(PG_URL) $(PY) -m pytest -m "not browser" -p no:cacheprovider -n $(PYTEST_WORKERS); \
 	elif [ "$$CMSS_REQUIRE_POSTGRES" = "1" ]; then \
 		echo "PostgreSQL is not reachable at $(PG_URL), and CMSS_REQUIRE_POSTGRES=1 requires it." >&2; exit 1; \
 	else \

@@ -116,7 +116,7 @@ def migrated_db(tmp_path_factory):
         env=environment(folder, path, port=0),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=180,
     )
     assert result.returncode == 0, result.stderr
     return folder, path
