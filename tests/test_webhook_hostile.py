@@ -221,3 +221,40 @@ def test_a_small_batch_is_applied_in_the_request(client, db, sendgrid, settings)
     body = json.dumps([sendgrid_bounce(n) for n in range(5)])
     assert raw_post(client, SENDGRID, body).status_code == 200
     assert SuppressedAddress.objects.count() == 5
+
+
+def test_a_chunk_whose_worker_died_midway_is_finished_by_retry_mail(
+    client, db, sendgrid, settings, monkeypatch
+):
+    from django.core.management import call_command
+    from django.utils import timezone
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from cms.mail.webhooks import apply_record
+
+    settings.TASKS = DATABASE_TASKS
+    settings.CMSS_MAIL_WEBHOOK_INLINE_EVENTS = 5
+    settings.CMSS_MAIL_WEBHOOK_EVENTS_PER_TASK = 10
+    keep_test_connection(monkeypatch)
+    body = json.dumps([sendgrid_bounce(n) for n in range(10)])
+    assert raw_post(client, SENDGRID, body).status_code == 200
+    # A worker took the chunk, applied 4 of its 10 events, and was killed.
+    chunk = DBTaskResult.objects.get()
+    esp_name, records = chunk.args_kwargs["args"]
+    for record in records[:4]:
+        apply_record(record, esp_name)
+    chunk.status = TaskResultStatus.RUNNING
+    chunk.started_at = timezone.now() - timezone.timedelta(hours=1)
+    chunk.save()
+    run_worker()  # a running task is not picked up again by itself
+    assert SuppressedAddress.objects.count() == 4
+
+    call_command("retry_mail")
+    run_worker()
+
+    assert SuppressedAddress.objects.count() == 10
+    assert ProcessedWebhookEvent.objects.count() == 10
+    assert not DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).exists()
+    call_command("retry_mail")  # nothing left to resume
+    assert DBTaskResult.objects.count() == 1
