@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
+from django.db import transaction
 from django.http import HttpResponse
 
 GENERATION_KEY = "pagecache:generation"
@@ -39,12 +40,24 @@ def current_generation():
     return generation
 
 
-def invalidate_public_pages(**kwargs):
-    """Drop every cached public page. Safe as a signal receiver (ignores its arguments)."""
+def _next_generation():
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:
         cache.add(GENERATION_KEY, 2, timeout=None)
+
+
+def invalidate_public_pages(**kwargs):
+    """Drop every cached public page, now and again when the current transaction commits.
+
+    Safe as a signal receiver (ignores its arguments). Wagtail publishes inside a transaction
+    (a moderator's approval, a scheduled publication): a visitor's request served by another
+    process in that window still reads the old rows, yet gets the new generation, so its old
+    page would be stored as current. The second bump, after commit, drops it. The first one
+    makes the change show at once to requests on the publishing connection itself.
+    """
+    _next_generation()
+    transaction.on_commit(_next_generation)
 
 
 def mark_cacheable(request, query_params=None):
