@@ -1,9 +1,10 @@
 """Drop cached public pages whenever something they show changes."""
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import CollectionViewRestriction, Page, PageViewRestriction, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .pagecache import invalidate_public_pages
@@ -15,7 +16,11 @@ def connect():
         signal.connect(invalidate_public_pages, dispatch_uid=uid.format(id(signal), "page"))
     from .models import SiteSettings
 
-    for model in (get_document_model(), get_image_model(), Site, SiteSettings):
+    # Making a page (or a collection of documents) private, or public again, changes what an
+    # anonymous visitor may be given; a redirect changes where a path leads.
+    restrictions = (PageViewRestriction, CollectionViewRestriction)
+    models = (get_document_model(), get_image_model(), Site, SiteSettings, Redirect, *restrictions)
+    for model in models:
         post_save.connect(
             invalidate_public_pages, sender=model, dispatch_uid=uid.format("save", model.__name__)
         )
@@ -26,3 +31,9 @@ def connect():
     post_delete.connect(
         invalidate_public_pages, sender=Page, dispatch_uid="cmss-pagecache-page-delete"
     )
+    for model in restrictions:
+        m2m_changed.connect(
+            invalidate_public_pages,
+            sender=model.groups.through,
+            dispatch_uid=f"cmss-pagecache-groups-{model.__name__}",
+        )

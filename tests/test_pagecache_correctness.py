@@ -67,3 +67,72 @@ def test_page_rendered_during_the_publishing_transaction_is_not_served_after_com
         assert "Old title" in body(during) and during["X-Page-Cache"] == "miss"
     after = Client().get("/information-package/")
     assert "New title" in body(after)
+
+
+# --- (b) private pages and redirects ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("on", ["page", "ancestor"])
+def test_making_a_page_private_drops_its_public_copy(client, package_page, make_standard_page, on):
+    from wagtail.models import PageViewRestriction
+
+    page = make_standard_page(package_page, "Procedures")
+    client.get(page.url)
+    assert client.get(page.url)["X-Page-Cache"] == "hit"
+    restricted = page if on == "page" else package_page
+    restriction = PageViewRestriction.objects.create(
+        page=restricted, restriction_type=PageViewRestriction.LOGIN
+    )
+    response = client.get(page.url)
+    assert response.status_code == 302 and "X-Page-Cache" not in response
+    # Public again: the page is served (and cached) again.
+    restriction.delete()
+    assert client.get(page.url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_restriction_to_groups_changed_drops_the_cache(client, package_page):
+    from django.contrib.auth.models import Group
+    from wagtail.models import PageViewRestriction
+
+    restriction = PageViewRestriction.objects.create(
+        page=package_page, restriction_type=PageViewRestriction.GROUPS
+    )
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    restriction.groups.add(Group.objects.create(name="Readers"))
+    assert client.get("/")["X-Page-Cache"] == "miss"
+
+
+@pytest.mark.django_db
+def test_collection_made_private_drops_the_cache(client, home_page):
+    from wagtail.models import Collection, CollectionViewRestriction
+
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    restriction = CollectionViewRestriction.objects.create(
+        collection=Collection.get_first_root_node(),
+        restriction_type=CollectionViewRestriction.LOGIN,
+    )
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    client.get("/")
+    restriction.delete()
+    assert client.get("/")["X-Page-Cache"] == "miss"
+
+
+@pytest.mark.django_db
+def test_redirect_added_changed_or_deleted_drops_the_cache(client, home_page):
+    from wagtail.contrib.redirects.models import Redirect
+
+    client.get("/")
+    assert client.get("/")["X-Page-Cache"] == "hit"
+    redirect = Redirect.objects.create(old_path="/old", redirect_link="/")
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    client.get("/")
+    redirect.redirect_link = "/hospitals/"
+    redirect.save()
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    client.get("/")
+    redirect.delete()
+    assert client.get("/")["X-Page-Cache"] == "miss"
