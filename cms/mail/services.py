@@ -13,6 +13,11 @@ code has expired (``purge_expired_secrets``), and it cannot be resent.
 A message whose send was interrupted (the worker died between claiming it and recording the
 result) may or may not have left: ``recover_stalled`` marks it failed and never sends it again
 by itself, so every message goes out at most once; the helpdesk can resend it deliberately.
+A send that fails after the message was handed over (a timeout or a dropped connection while
+waiting for the SMTP server's answer to DATA, or for the provider's answer to its HTTP POST) is
+just as uncertain: ``transmit`` raises ``MayHaveBeenSent`` and ``deliver`` marks it failed
+(``UNCONFIRMED``) instead of retrying. Failures before that point (connection refused, sign-in,
+a refused recipient, any answer the server gave) are retried or failed as their kind says.
 """
 
 import base64
@@ -52,6 +57,12 @@ INTERRUPTED = (
     "may not have gone out, so it is not sent again automatically: resend it if it is needed."
 )
 
+UNCONFIRMED = (
+    "Not confirmed: the mail server stopped answering after the message had been handed to it "
+    "({reason}). It may have been sent, so it is not sent again automatically: check with the "
+    "recipient, and resend it if it is needed."
+)
+
 
 # The fields that hold what a message says: blanked when it carried a one-time code.
 WITHOUT_SECRET = {"body_text": "", "body_html": "", "attachments": []}
@@ -64,6 +75,10 @@ EXPIRED = (
 
 class InvalidRecipient(ValueError):
     """The recipient address is not a single valid email address."""
+
+
+class MayHaveBeenSent(Exception):
+    """The send failed after the message was handed over: it may or may not have gone out."""
 
 
 class CannotResend(Exception):
@@ -359,6 +374,11 @@ def deliver(message_id):
         return "held"
     try:
         provider_id = transmit(message)
+    except MayHaveBeenSent as error:
+        last_error = UNCONFIRMED.format(reason=str(error)[:1500])
+        rows.update(status=Status.FAILED, last_error=last_error, updated_at=timezone.now(), **done)
+        logger.error("Outgoing message %s may have been sent: %s", message_id, error)
+        return "failed"
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"[:2000]
         delays = retry_delays()
@@ -419,12 +439,75 @@ def close_connection():
             held[1].close()
 
 
+# Whether the current thread's send has reached the DATA command (see ``watch_data``).
+_phase = threading.local()
+
+
+def watch_data(connection):
+    """Note on this thread when an SMTP connection of Django's backend starts the DATA command.
+
+    smtplib says nothing about how far ``sendmail`` got when it fails, and a failure after DATA
+    may come after the server took the message. The open ``smtplib.SMTP`` object's ``data``
+    method is wrapped (once per connection) to set a flag; other backends are left alone.
+    """
+    smtp = getattr(connection, "connection", None)
+    if not isinstance(smtp, smtplib.SMTP) or getattr(smtp, "_cmss_watched", False):
+        return
+    data = smtp.data
+
+    def watched_data(msg):
+        _phase.data_started = True
+        return data(msg)
+
+    smtp.data = watched_data
+    smtp._cmss_watched = True
+
+
+def _http_request_reached_server(error):
+    """For a provider's API error with no HTTP status: True unless the connection was never made
+    (refused, name not found, connect timeout, TLS handshake), i.e. the POST may have arrived."""
+    import requests
+    from urllib3.exceptions import MaxRetryError
+
+    cause = error.__cause__
+    if not isinstance(cause, requests.RequestException):
+        return False
+    if isinstance(cause, requests.ConnectTimeout | requests.exceptions.SSLError):
+        return False
+    if isinstance(cause, requests.ConnectionError):
+        return not any(isinstance(arg, MaxRetryError) for arg in cause.args)
+    return isinstance(cause, requests.Timeout | requests.exceptions.ChunkedEncodingError)
+
+
+def may_have_left(error, data_started):
+    """True when ``error`` leaves it unknown whether the message was delivered: no answer (a
+    timeout, a dropped connection) once the SMTP DATA command had been sent, or a provider's
+    HTTP request that reached it but got no answer. An answer the server gave is never so."""
+    if isinstance(error, AnymailAPIError):
+        if getattr(error, "status_code", None) is not None:
+            return False
+        return _http_request_reached_server(error)
+    if not data_started or isinstance(error, smtplib.SMTPResponseException):
+        return False
+    return isinstance(error, smtplib.SMTPServerDisconnected | OSError)
+
+
 def transmit(message):
-    """Send ``message`` over the reused connection; returns the provider's message id."""
+    """Send ``message`` over the reused connection; returns the provider's message id.
+
+    Raises ``MayHaveBeenSent`` when the send failed after the message was handed over.
+    """
     connection = mail_connection()
     email = build_email(message, connection=connection)
+    watch_data(connection)
+    _phase.data_started = False
     try:
         connection.send_messages([email])
+    except Exception as error:
+        close_connection()
+        if may_have_left(error, getattr(_phase, "data_started", False)):
+            raise MayHaveBeenSent(f"{type(error).__name__}: {error}") from error
+        raise
     except BaseException:
         close_connection()
         raise
