@@ -13,6 +13,7 @@ from django.shortcuts import get_list_or_404
 from django.urls import path, reverse
 from django.utils.functional import cached_property, classproperty
 from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel
 from wagtail.admin.views.generic.base import BaseOperationView, WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import Button
@@ -73,15 +74,31 @@ class DirectoryIndexView(snippet_views.IndexView):
         return super().as_spreadsheet(queryset, spreadsheet_format)
 
 
+class NewClinicianMixin:
+    """A clinician added (or copied) in the admin awaits approval, like an enrolment: the status
+    is not in the form, and only the approve action (services/approval.py) approves, logs it and
+    sends the welcome. The source says who added them."""
+
+    def save_instance(self):
+        instance = self.form.instance
+        if isinstance(instance, Clinician):
+            instance.status = Clinician.Status.AWAITING
+            everywhere = access.countries_for_user(self.request.user) is None
+            instance.source = (
+                Clinician.Source.HELPDESK if everywhere else Clinician.Source.NATIONAL_CONTACT_POINT
+            )
+        return super().save_instance()
+
+
 class EditView(ScopedFormMixin, ScopedObjectMixin, snippet_views.EditView):
     pass
 
 
-class CreateView(ScopedFormMixin, snippet_views.CreateView):
+class CreateView(NewClinicianMixin, ScopedFormMixin, snippet_views.CreateView):
     pass
 
 
-class CopyView(ScopedFormMixin, ScopedObjectMixin, snippet_views.CopyView):
+class CopyView(NewClinicianMixin, ScopedFormMixin, ScopedObjectMixin, snippet_views.CopyView):
     pass
 
 
@@ -292,6 +309,24 @@ class ClinicianViewSet(DirectoryViewSet):
         return ClinicianMenuItem
 
     related = ("hospital__country",)
+    # What an editor keeps up to date. Not the status (approve and suspend are actions, through
+    # services/approval.py: audit entry and welcome email), nor the user account, the source or
+    # the consent record (the clinician's own, from enrolment), nor their mailing-list choice.
+    panels = [
+        FieldPanel(name)
+        for name in (
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "specialty",
+            "role",
+            "languages",
+            "hospital",
+            "time_zone",
+            "last_verified",
+        )
+    ]
     list_display = ["__str__", "email", "hospital", "role", "status"]
     list_filter = ["hospital__country", "status", "role", "hospital__taking_part"]
     search_fields = ["first_name", "last_name", "email", "specialty", "hospital__name"]
