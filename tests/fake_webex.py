@@ -35,12 +35,16 @@ FIRST_TOKEN = "fake-access-token-1"
 
 @dataclass
 class Fault:
-    kind: str  # "500", "502", "503", "429", "401", or "timeout" (answer after `delay`)
+    # "500", "502", "503", "429", "401", "timeout" (answer after `delay`), or "raw": do the
+    # work, then answer 200 with `body` as `content_type` (an empty body, `null`, `{}`, HTML).
+    kind: str
     times: int = 1
     method: str | None = None
     path: str | None = None  # matched against the path below /v1, e.g. "/meetings"
     retry_after: int = 1
     delay: float = 1.0
+    body: bytes = b""
+    content_type: str = "application/json"
 
     def matches(self, method, path):
         return (self.method in (None, method)) and (self.path in (None, path))
@@ -80,6 +84,9 @@ class FakeWebex:
         self.exchanges: list[Exchange] = []
         self.create_delay = 0.0  # seconds each POST /meetings takes, to let races overlap
         self.page_size = 100
+        # Whether a recordings page's `Link: rel="next"` repeats the whole query (False: only
+        # the offset, as a paging cursor that expects the client to keep its own query).
+        self.link_keeps_query = True
         self.server = None
         self.thread = None
 
@@ -116,9 +123,11 @@ class FakeWebex:
         with self.lock:
             self.valid_tokens.clear()
 
-    def take_fault(self, method, path):
+    def take_fault(self, method, path, exact=False):
         with self.lock:
             for fault in self.faults:
+                if exact and fault.path != path:
+                    continue
                 if fault.times > 0 and fault.matches(method, path):
                     fault.times -= 1
                     return fault
@@ -163,6 +172,10 @@ class FakeWebex:
 
     def handle(self, method, path, query, headers, body):
         if path == "/access_token" and method == "POST":
+            # Only a fault aimed at the token endpoint by name touches it.
+            fault = self.take_fault(method, path, exact=True)
+            if fault and fault.kind == "raw":
+                return 200, {"Content-Type": fault.content_type}, fault.body
             return self.token(body)
         fault = self.take_fault(method, path)
         if fault and fault.kind == "429":
@@ -185,6 +198,8 @@ class FakeWebex:
         except ValueError:
             return self.error(400, "The request body is not JSON.")
         result = self.route(method, path, query, data)
+        if fault and fault.kind == "raw" and result[0] < 300:
+            return 200, {"Content-Type": fault.content_type}, fault.body
         if fault and fault.kind == "timeout":
             # Done, but the answer comes too late: the client has given up by then.
             time.sleep(fault.delay)
@@ -399,7 +414,8 @@ class FakeWebex:
         page = items[offset : offset + size]
         headers = {}
         if offset + size < len(items):
-            next_query = {**q, "offset": offset + size}
+            next_query = {**q, "offset": offset + size} if self.link_keeps_query else {}
+            next_query["offset"] = offset + size
             headers["Link"] = f'<{self.url}/recordings?{urlencode(next_query)}>; rel="next"'
         return self.ok({"items": page}, headers=headers)
 

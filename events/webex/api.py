@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import logging
 import time
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -44,11 +45,43 @@ def _parse_time(value):
     return datetime.datetime.fromisoformat(value) if value else None
 
 
+def _items(data):
+    """The `items` of a listing, each a dict; anything else in their place is ignored."""
+    items = data.get("items") if isinstance(data, dict) else None
+    return [item for item in items or [] if isinstance(item, dict)]
+
+
 def _retry_after(response):
     try:
         return max(1, int(response.headers.get("Retry-After", DEFAULT_RETRY_AFTER)))
     except ValueError:
         return DEFAULT_RETRY_AFTER
+
+
+def _unusable(response, what, problem):
+    """A WebexError for a successful status whose body we cannot use (not JSON, `null`, `{}`,
+    a field missing). Retryable: the call may have taken effect, and a retry (which looks
+    first, for a create) can complete it."""
+    return WebexError(
+        f"Webex answered {what} with {problem}",
+        status=response.status_code,
+        tracking_id=response.headers.get("TrackingID"),
+        retryable=True,
+    )
+
+
+def _json_object(response, what, *, required=()):
+    """The response's body as a dict holding every key of `required`, or a WebexError."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise _unusable(response, what, "something that is not JSON") from None
+    if not isinstance(body, dict):
+        raise _unusable(response, what, "no details (an empty answer)")
+    missing = [name for name in required if not body.get(name)]
+    if missing:
+        raise _unusable(response, what, f"no {', '.join(missing)}")
+    return body
 
 
 def _error_from_response(response, what):
@@ -177,12 +210,16 @@ class WebexAPI(WebexBackend):
             ) from exc
         if response.status_code != 200:
             raise _error_from_response(response, "refresh the access token")
-        body = response.json()
+        what = "the access token refresh"
+        body = _json_object(response, what, required=["access_token"])
         token = body["access_token"]
-        expires_in = int(body.get("expires_in") or 3600)
+        try:
+            expires_in = int(body.get("expires_in") or 3600)
+            lifetime = int(body.get("refresh_token_expires_in") or 90 * 24 * 3600)
+        except (TypeError, ValueError):
+            raise _unusable(response, what, "a lifetime that is not a number") from None
         cache.set(self._cache_key("access_token"), token, max(expires_in - 60, 1))
         if body.get("refresh_token"):
-            lifetime = int(body.get("refresh_token_expires_in") or 90 * 24 * 3600)
             cache.set(self._cache_key("refresh_token"), body["refresh_token"], lifetime)
         logger.info("Refreshed the Webex access token")
         return token
@@ -192,21 +229,15 @@ class WebexAPI(WebexBackend):
     def _wait_before_retry(self, attempt):
         self.sleep(self.backoff * 2**attempt)
 
-    def _call(self, method, path, *, what, params=None, json=None, repeatable=True):
-        """Send one API call and return its JSON body (None for 204)."""
+    def _call(self, method, path, *, what, params=None, json=None, repeatable=True, required=()):
+        """Send one API call and return its JSON body: a dict holding every key of `required`
+        (None for a DELETE). Any other answer is a WebexError."""
         response = self._send(
             method, path, what=what, params=params, json=json, repeatable=repeatable
         )
-        if response.status_code == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise WebexError(
-                f"Webex answered {what} with something that is not JSON",
-                status=response.status_code,
-                tracking_id=response.headers.get("TrackingID"),
-            ) from exc
+        if method == "DELETE":
+            return None  # 204 (or any success): nothing in the body is needed
+        return _json_object(response, what, required=required)
 
     def _send(self, method, path, *, what, params=None, json=None, repeatable=True):
         """Send one API call (`path` below WEBEX_API_URL, or a full URL from a Link header)
@@ -263,13 +294,21 @@ class WebexAPI(WebexBackend):
                 raise _error_from_response(response, what)
             return response
 
-    def _create_once(self, what, path, body, find_existing):
-        """POST something that must exist once: on a timeout or 5xx, look for it before
-        posting again, since the first POST may have made it before its answer was lost."""
+    def _create_once(self, what, path, body, find_existing, params=None):
+        """POST something that must exist once: on a timeout, a 5xx or an answer we cannot
+        use, look for it before posting again, since the first POST may have made it."""
         attempt = 0
         while True:
             try:
-                return self._call("POST", path, what=what, json=body, repeatable=False)
+                return self._call(
+                    "POST",
+                    path,
+                    what=what,
+                    json=body,
+                    params=params,
+                    repeatable=False,
+                    required=["id"],
+                )
             except WebexError as error:
                 if not error.retryable or error.status in RATE_LIMITED:
                     raise
@@ -331,7 +370,12 @@ class WebexAPI(WebexBackend):
             }
         if not spec.integration_tag:
             data = self._call(
-                "POST", "/meetings", what="create the meeting", json=body, repeatable=False
+                "POST",
+                "/meetings",
+                what="create the meeting",
+                json=body,
+                repeatable=False,
+                required=["id"],
             )
             return self._details(data)
 
@@ -356,14 +400,18 @@ class WebexAPI(WebexBackend):
             }
         )
         data = self._call("GET", "/meetings", what="look for the meeting", params=params)
-        for item in (data or {}).get("items", []):
+        for item in _items(data):
             if spec.integration_tag in (item.get("integrationTags") or []):
                 return self._details(item)
         return None
 
     def get_meeting(self, meeting_id: str) -> MeetingDetails:
         data = self._call(
-            "GET", f"/meetings/{meeting_id}", what="read the meeting", params=self._host({})
+            "GET",
+            f"/meetings/{meeting_id}",
+            what="read the meeting",
+            params=self._host({}),
+            required=["id"],
         )
         return self._details(data)
 
@@ -376,6 +424,7 @@ class WebexAPI(WebexBackend):
             f"/meetings/{meeting_id}",
             what="change the meeting",
             json=self._meeting_body(spec, password=password),
+            required=["id"],
         )
         return self._details(data)
 
@@ -394,7 +443,11 @@ class WebexAPI(WebexBackend):
                 raise
 
     def _details(self, data) -> MeetingDetails:
+        if not isinstance(data, dict) or not data.get("id"):
+            raise WebexError("Webex described a meeting without its id", retryable=True)
         telephony = data.get("telephony") or {}
+        if not isinstance(telephony, dict):
+            telephony = {}
         return MeetingDetails(
             id=data["id"],
             title=data.get("title", ""),
@@ -440,12 +493,14 @@ class WebexAPI(WebexBackend):
                 json={"emails": [email]},
                 params=self._host({}),
             )
-            for item in (data or {}).get("items", []):
-                if item.get("email", "").lower() == email.lower():
+            for item in _items(data):
+                if item.get("id") and str(item.get("email", "")).lower() == email.lower():
                     return item
             return None
 
-        data = self._create_once("register for the webinar", path, body, find_existing)
+        data = self._create_once(
+            "register for the webinar", path, body, find_existing, params=self._host({})
+        )
         return Registrant(
             id=data["id"],
             email=data.get("email", email),
@@ -461,11 +516,14 @@ class WebexAPI(WebexBackend):
             params["from"] = since.isoformat(timespec="seconds")
         if until:
             params["to"] = until.isoformat(timespec="seconds")
+        original = dict(params)
+        what = "list the recordings"
         recordings, path = [], "/recordings"
         while path:
-            response = self._send("GET", path, what="list the recordings", params=params)
-            data = response.json() if response.content else {}
-            for item in data.get("items", []):
+            response = self._send("GET", path, what=what, params=params)
+            for item in _items(_json_object(response, what)):
+                if not item.get("id"):
+                    raise _unusable(response, what, "a recording without its id")
                 recordings.append(
                     Recording(
                         id=item["id"],
@@ -480,7 +538,11 @@ class WebexAPI(WebexBackend):
                         format=item.get("format", ""),
                     )
                 )
-            # The next page's URL carries the query; a next page may be empty.
+            # A next page may be empty. Its link may carry only a paging cursor: our own query
+            # (meetingId, hostEmail, from, to) goes with it, the link's parameters winning.
             path = response.links.get("next", {}).get("url")
-            params = None
+            if path:
+                split = urlsplit(path)
+                params = {**original, **dict(parse_qsl(split.query))}
+                path = urlunsplit(split._replace(query=""))
         return recordings
