@@ -63,6 +63,11 @@ UNCONFIRMED = (
     "recipient, and resend it if it is needed."
 )
 
+ERASED_UNSENT = (
+    "Cancelled: the recipient's personal data was erased before this message was sent. "
+    "It cannot be sent or resent."
+)
+
 
 # The fields that hold what a message says: blanked when it carried a one-time code.
 WITHOUT_SECRET = {"body_text": "", "body_html": "", "attachments": []}
@@ -204,6 +209,11 @@ def check_resendable(message):
         raise CannotResend(
             f"“{message.subject}” to {message.recipient} cannot be resent: it carried a one-time "
             "code, which is not kept. The person can ask for a new code on the sign-in page."
+        )
+    if not message.body_text and not message.body_html:
+        raise CannotResend(
+            f"“{message.subject}” cannot be resent: what it said is no longer kept (its "
+            "recipient's data was erased, or it is older than the retention period)."
         )
 
 
@@ -587,19 +597,27 @@ def messages_to(address):
 def forget_recipient(address):
     """Erase ``address`` from the mail log: recipient, name, subject, bodies and attachments of
     every message to it are blanked (the rows stay, so delivery counts still add up), and a
-    flag on the address is lifted. Returns how many messages were blanked."""
+    flag on the address is lifted. Mail to it not sent yet (queued or held) is cancelled: marked
+    failed with ``ERASED_UNSENT``, so the worker never sends the blanked message. Returns how
+    many messages were blanked."""
     messages = OutgoingMessage.objects.filter(recipient__iexact=address)
     count = 0
     for pk in messages.values_list("pk", flat=True):
-        OutgoingMessage.objects.filter(pk=pk).update(
-            recipient=f"erased-{pk}@erased.invalid",
-            recipient_name="",
-            subject="(erased)",
-            body_text="",
-            body_html="",
-            attachments=[],
-            last_error="",
-        )
+        blank = {
+            "recipient": f"erased-{pk}@erased.invalid",
+            "recipient_name": "",
+            "subject": "(erased)",
+            "body_text": "",
+            "body_html": "",
+            "attachments": [],
+            "last_error": "",
+        }
+        # Not sent yet: cancelled (a message being sent is left to finish).
+        cancelled = OutgoingMessage.objects.filter(
+            pk=pk, status__in=(Status.QUEUED, Status.HELD)
+        ).update(**{**blank, "status": Status.FAILED, "last_error": ERASED_UNSENT})
+        if not cancelled:
+            OutgoingMessage.objects.filter(pk=pk).update(**blank)
         count += 1
     SuppressedAddress.objects.filter(email__iexact=address).delete()
     return count
