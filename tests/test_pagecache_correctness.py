@@ -136,3 +136,28 @@ def test_redirect_added_changed_or_deleted_drops_the_cache(client, home_page):
     client.get("/")
     redirect.delete()
     assert client.get("/")["X-Page-Cache"] == "miss"
+
+
+# --- (c) the HTTPS redirect comes before the cache ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_plain_http_gets_the_https_redirect_even_when_pages_are_cached(client, home_page, settings):
+    settings.SECURE_SSL_REDIRECT = False
+    # Copies stored before the redirect was switched on, for both schemes.
+    client.get("/")
+    client.get("/", secure=True)
+    assert client.get("/", secure=True)["X-Page-Cache"] == "hit"
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client()  # SecurityMiddleware reads the setting when it is made
+    plain = client.get("/")
+    assert plain.status_code == 301 and plain["Location"] == "https://testserver/"
+    assert "X-Page-Cache" not in plain
+    assert client.get("/", secure=True)["X-Page-Cache"] == "hit"
+
+
+@pytest.mark.django_db
+def test_https_copy_is_never_answered_to_plain_http(client, home_page):
+    client.get("/", secure=True)
+    assert client.get("/", secure=True)["X-Page-Cache"] == "hit"
+    assert client.get("/")["X-Page-Cache"] == "miss"

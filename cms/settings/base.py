@@ -53,11 +53,12 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outside the page cache, so cached pages carry the same security headers (cms/security.py).
     "cms.security.SecurityHeadersMiddleware",
+    # Plain HTTP is sent to HTTPS before the page cache can answer it.
+    "django.middleware.security.SecurityMiddleware",
     # Then a cached public page is answered before any other work is done.
     "home.pagecache.PublicPageCacheMiddleware",
     # Before any view reads ?q=: searches are cut to a few words (cms/security.py).
     "cms.security.SearchCapMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
