@@ -10,9 +10,10 @@ from django import forms
 
 from cms.emails import normalise_email
 from cms.text import CleanTextFormMixin
-from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, contact_persons_of
+from directory.models import Clinician, Country, Hospital
 from directory.phones import InvalidPhoneNumber, normalise_phone
 from directory.search import country_for_code, first_found, hospitals_matching
+from directory.services import contact_persons
 
 PROPOSE = "propose"
 RESULTS_LIMIT = 50
@@ -175,13 +176,9 @@ class EnrolmentForm(CleanTextFormMixin, forms.Form):
         if (
             cleaned.get("role") == Clinician.Role.CONTACT_PERSON
             and hospital is not None
-            and contact_persons_of(hospital.pk).count() >= MAX_CONTACT_PERSONS
+            and not contact_persons.has_room(hospital.pk)
         ):
-            self.add_error(
-                "role",
-                f"{hospital} already has {MAX_CONTACT_PERSONS} contact persons and a hospital "
-                "names at most two. Choose “Case manager” or “Other”, or ask the helpdesk.",
-            )
+            self.add_error("role", contact_persons.message(hospital, public=True))
         if self.privacy_statement is None:
             raise forms.ValidationError(
                 "Enrolment is paused: no privacy statement is in force. Please try again later."

@@ -7,9 +7,11 @@ chooser, approve and suspend) goes through services/access.py, so a national con
 
 from urllib.parse import urlencode
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404
-from django.shortcuts import get_list_or_404
+from django.shortcuts import get_list_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property, classproperty
 from wagtail.admin.menu import MenuItem
@@ -23,7 +25,7 @@ from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
 from directory.models import Clinician, Hospital
-from directory.services import access, approval, exports
+from directory.services import access, approval, contact_persons, exports
 
 PHONE_FIELDS = {"phone"}
 CHOOSER_ACTIONS = ("add", "change", "delete", "view")
@@ -74,32 +76,47 @@ class DirectoryIndexView(snippet_views.IndexView):
         return super().as_spreadsheet(queryset, spreadsheet_format)
 
 
-class NewClinicianMixin:
-    """A clinician added (or copied) in the admin awaits approval, like an enrolment: the status
-    is not in the form, and only the approve action (services/approval.py) approves, logs it and
-    sends the welcome. The source says who added them."""
+class ClinicianWriteMixin:
+    """A clinician saved from the admin: the contact-person rule checked by its service with the
+    hospital row locked (services/contact_persons.py), said on the form rather than as an error
+    page. A clinician added (or copied) awaits approval, like an enrolment: the status is not in
+    the form, and only the approve action (services/approval.py) approves, logs it and sends the
+    welcome. The source says who added them."""
+
+    new_clinician = False
 
     def save_instance(self):
         instance = self.form.instance
-        if isinstance(instance, Clinician):
+        if not isinstance(instance, Clinician):
+            return super().save_instance()
+        if self.new_clinician:
             instance.status = Clinician.Status.AWAITING
             everywhere = access.countries_for_user(self.request.user) is None
             instance.source = (
                 Clinician.Source.HELPDESK if everywhere else Clinician.Source.NATIONAL_CONTACT_POINT
             )
-        return super().save_instance()
+        with transaction.atomic():
+            contact_persons.reserve(instance)
+            return super().save_instance()
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ValidationError as refused:
+            form.add_error(None, refused)
+            return self.form_invalid(form)
 
 
-class EditView(ScopedFormMixin, ScopedObjectMixin, snippet_views.EditView):
+class EditView(ClinicianWriteMixin, ScopedFormMixin, ScopedObjectMixin, snippet_views.EditView):
     pass
 
 
-class CreateView(NewClinicianMixin, ScopedFormMixin, snippet_views.CreateView):
-    pass
+class CreateView(ClinicianWriteMixin, ScopedFormMixin, snippet_views.CreateView):
+    new_clinician = True
 
 
-class CopyView(NewClinicianMixin, ScopedFormMixin, ScopedObjectMixin, snippet_views.CopyView):
-    pass
+class CopyView(ClinicianWriteMixin, ScopedFormMixin, ScopedObjectMixin, snippet_views.CopyView):
+    new_clinician = True
 
 
 class DeleteView(ScopedObjectMixin, snippet_views.DeleteView):
@@ -242,6 +259,15 @@ class ClinicianStatusView(PermissionCheckedMixin, WagtailAdminTemplateMixin, Bas
 
     def perform_operation(self):
         self.changed = self.operation(self.object, self.request.user)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except ValidationError as refused:
+            # The contact-person rule (services/contact_persons.py): say why, change nothing.
+            for text in refused.messages:
+                messages.error(request, text)
+            return redirect(self.get_success_url())
 
     def get_success_message(self):
         text = self.done_message if self.changed else self.unchanged_message

@@ -8,6 +8,7 @@ from django.db import transaction
 from wagtail.log_actions import log
 
 from directory.models import Clinician
+from directory.services import contact_persons
 from directory.services.access import clinicians_visible_to
 
 APPROVE_ACTION = "cmss.clinician_approve"
@@ -16,12 +17,17 @@ SUSPEND_ACTION = "cmss.clinician_suspend"
 
 def _change_status(clinician, status, action, by_user):
     with transaction.atomic():
+        if clinician.hospital_id is not None:
+            # The hospital before the clinician, the lock order of every contact-person check.
+            contact_persons.lock([clinician.hospital_id])
         locked = Clinician.objects.select_for_update().get(pk=clinician.pk)
         previous = locked.status
         if previous == status:
             clinician.status = status
             return False
         locked.status = status
+        # Approving a suspended contact person takes a place again, if one is free.
+        contact_persons.reserve(locked)
         locked.save(update_fields=["status", "updated_at"])
         log(
             instance=locked,
@@ -37,7 +43,9 @@ def approve_clinician(clinician, by_user):
     """Approve ``clinician``: status "approved" and an audit-log entry by ``by_user``.
 
     Returns True if the status changed, False if they were already approved (and then sends no
-    second welcome). The welcome email goes out after the transaction commits.
+    second welcome). Raises ValidationError (contact_persons.message) if they are a suspended
+    contact person of a hospital that has named two others since. The welcome email goes out
+    after the transaction commits.
     """
     from directory.services.enrolment import send_welcome_email
 

@@ -15,6 +15,7 @@ from cms.emails import email_variants, normalise_email
 from cms.mail.links import absolute_url
 from cms.mail.services import send_mail
 from directory.models import Clinician, Hospital, match_text
+from directory.services import contact_persons
 
 PROPOSED_NOTE = "Proposed at enrolment by {name} <{email}>; the helpdesk has not confirmed it yet."
 
@@ -65,7 +66,8 @@ def record_enrolment(data, privacy_statement):
 
     ``data`` is the enrolment form's cleaned data. Returns the Clinician. Raises
     ``ValueError`` if the address is already known: callers check ``email_is_known`` first
-    and answer both cases the same way.
+    and answer both cases the same way; ValidationError (services/contact_persons.py) if the
+    hospital named its second contact person since the form was checked.
     """
     from allauth.account.adapter import get_adapter
     from allauth.account.models import EmailAddress
@@ -91,7 +93,7 @@ def record_enrolment(data, privacy_statement):
     user.set_unusable_password()
     user.save()
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
-    return Clinician.objects.create(
+    clinician = Clinician(
         first_name=data["first_name"],
         last_name=data["last_name"],
         email=email,
@@ -106,6 +108,10 @@ def record_enrolment(data, privacy_statement):
         consented_at=timezone.now(),
         user=user,
     )
+    # The form said it nicely if the hospital was full; this decides, with the hospital locked.
+    contact_persons.reserve(clinician, public=True)
+    clinician.save()
+    return clinician
 
 
 def mark_email_confirmed(email_address):
