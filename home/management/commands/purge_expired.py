@@ -11,13 +11,15 @@ from home.models import SiteSettings
 
 
 def retention_days():
-    """The retention period in days: the shortest any site sets (Settings → Site settings)."""
+    """The retention period in days: the shortest any site sets (Settings → CMSS settings)."""
     days = SiteSettings.objects.aggregate(days=Min("retention_days"))["days"]
     return days or SiteSettings._meta.get_field("retention_days").default
 
 
 class Command(BaseCommand):
-    help = "Delete what CMSS keeps only for the retention period (Site settings → Limits)."
+    help = (
+        "Delete what CMSS keeps only for the retention period (Settings → CMSS settings → Limits)."
+    )
 
     def handle(self, *args, **options):
         days = retention_days()
