@@ -60,31 +60,45 @@ def invalidate_public_pages(**kwargs):
     transaction.on_commit(_next_generation)
 
 
-def mark_cacheable(request, query_params=None):
+def mark_cacheable(request, query_params=()):
     """Called while serving a public page that may be cached for anonymous visitors.
 
-    `query_params` names the query parameters the page reads: the page is then stored only
-    when the request has no other (non-empty) one, so junk parameters cannot fill the cache.
+    `query_params` names the query parameters the page reads; the page is stored under its path
+    and those parameters only. Any other parameter is ignored when answering (`/?utm=1` gets the
+    copy of `/`) and a request carrying one stores nothing, so junk parameters cannot fill the
+    cache. A page that reads none is kept once, under its path.
     """
-    setattr(request, REQUEST_FLAG, True if query_params is None else frozenset(query_params))
+    setattr(request, REQUEST_FLAG, tuple(sorted(set(query_params))))
 
 
-def _query(request):
-    """The query parameters in a canonical order, empty ones left out: `?q=&country=BE` and
-    `?country=BE` are one page."""
+def _query(request, names):
+    """The parameters of `names` in a canonical order, empty ones left out: `?q=&country=BE`
+    and `?country=BE` are one page."""
     return sorted(
-        (name, value) for name, values in request.GET.lists() for value in values if value
+        (name, value)
+        for name, values in request.GET.lists()
+        if name in names
+        for value in values
+        if value
     )
 
 
-def _key(request):
-    query = urlencode(_query(request))
-    page = hashlib.sha256(f"{request.scheme}:{request.path}?{query}".encode()).hexdigest()
-    return f"pagecache:page:{request.get_host()}:{page}"
+def _digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _reads_only_its_parameters(request, flag):
-    return flag is True or {name for name, _ in _query(request)} <= flag
+def _keys(request):
+    """The key of the record of which parameters the page at this address reads, and the key
+    of the page itself if it reads none. Scheme and host are part of both."""
+    place = f"{request.get_host()}:{_digest(f'{request.scheme}:{request.path}')}"
+    return f"pagecache:params:{place}", f"pagecache:page:{place}"
+
+
+def _page_key(request, names, path_key):
+    query = _query(request, names)
+    if not query:
+        return path_key
+    return f"{path_key}:{_digest(urlencode(query))}"
 
 
 def _may_use_cache(request):
@@ -106,16 +120,21 @@ class PublicPageCacheMiddleware:
         if not _may_use_cache(request):
             return self.get_response(request)
         try:
-            key = _key(request)
+            params_key, path_key = _keys(request)
         except DisallowedHost:
             # Left to Django, which answers 400 and logs it.
             return self.get_response(request)
-        # One round trip: the current generation and the stored page together.
-        found = cache.get_many([GENERATION_KEY, key])
+        # One round trip for a page that reads no parameter: the current generation, the
+        # parameters the page at this path reads, and the page stored under the path alone.
+        found = cache.get_many([GENERATION_KEY, params_key, path_key])
         generation = found.get(GENERATION_KEY)
         if generation is None:
             generation = current_generation()
-        entry = found.get(key)
+        entry = None
+        params = found.get(params_key)
+        if params is not None and params[0] == generation:
+            key = _page_key(request, params[1], path_key)
+            entry = found.get(path_key) if key == path_key else cache.get(key)
         if entry is not None and entry[0] == generation:
             _, content, headers = entry
             response = HttpResponse(content, headers=headers)
@@ -124,10 +143,13 @@ class PublicPageCacheMiddleware:
             return response
 
         response = self.get_response(request)
+        names = getattr(request, REQUEST_FLAG, None)
         if (
             request.method == "GET"
-            and getattr(request, REQUEST_FLAG, False)
-            and _reads_only_its_parameters(request, getattr(request, REQUEST_FLAG))
+            and names is not None
+            # Stored only from a request without other parameters, so that a page which reads
+            # one it did not name can never put that variant under the plain address.
+            and {name for name, _ in _query(request, request.GET)} <= set(names)
             and response.status_code == 200
             # A page that asked for a CSRF token holds a form: it is not the same for everyone.
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
@@ -139,8 +161,12 @@ class PublicPageCacheMiddleware:
             }
             # Stored with the generation it was rendered in: a page rendered while something
             # was being published carries the old number and is never answered from the cache.
-            cache.set(
-                key, (generation, response.content, headers), settings.CMSS_PAGE_CACHE_SECONDS
+            cache.set_many(
+                {
+                    params_key: (generation, names),
+                    _page_key(request, names, path_key): (generation, response.content, headers),
+                },
+                settings.CMSS_PAGE_CACHE_SECONDS,
             )
             response["X-Page-Cache"] = "miss"
         return response

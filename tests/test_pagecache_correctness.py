@@ -161,3 +161,38 @@ def test_https_copy_is_never_answered_to_plain_http(client, home_page):
     client.get("/", secure=True)
     assert client.get("/", secure=True)["X-Page-Cache"] == "hit"
     assert client.get("/")["X-Page-Cache"] == "miss"
+
+
+# --- (d) only the parameters a page reads make an entry -----------------------------------------
+
+
+def stored_pages():
+    from django.core.cache import cache
+
+    return sum(1 for key in cache._cache if "pagecache:page:" in key)
+
+
+@pytest.mark.django_db
+def test_page_reading_no_parameter_is_one_entry_whatever_the_query(client, home_page):
+    first = client.get("/")
+    assert first["X-Page-Cache"] == "miss"
+    for query in ("?utm_source=x", "?a=1&b=2", "?page=3", "?q=anything"):
+        response = client.get("/" + query)
+        assert response["X-Page-Cache"] == "hit", query
+        assert response.content == first.content
+    assert stored_pages() == 1
+
+
+@pytest.mark.django_db
+def test_page_reading_parameters_keys_on_those_only(client, home_page, settings):
+    assert client.get("/hospitals/", {"q": "leuven"})["X-Page-Cache"] == "miss"
+    assert client.get("/hospitals/", {"q": "leuven", "junk": "1"})["X-Page-Cache"] == "hit"
+    assert client.get("/hospitals/", {"junk": "2", "q": "leuven"})["X-Page-Cache"] == "hit"
+    # A parameter the page reads is its own entry.
+    assert client.get("/hospitals/", {"q": "gent"})["X-Page-Cache"] == "miss"
+    assert client.get("/hospitals/")["X-Page-Cache"] == "miss"
+    assert client.get("/hospitals/", {"other": "x"})["X-Page-Cache"] == "hit"
+    assert stored_pages() == 3
+    # A request with a parameter the page does not read stores nothing.
+    assert "X-Page-Cache" not in client.get("/hospitals/", {"q": "liège", "junk": "1"})
+    assert stored_pages() == 3
