@@ -45,6 +45,7 @@ from directory.countries import country_code
 from directory.models import MAX_CONTACT_PERSONS, Clinician, Country, Hospital, match_text
 from directory.phones import InvalidPhoneNumber, normalise_phone
 from directory.search import clinician_search_text, hospital_search_text
+from directory.services import contact_persons
 from directory.services.exports import FORMULA_TRIGGERS
 from directory.signals import hospitals_changed
 
@@ -1174,14 +1175,8 @@ def _lock_contact_places(plan, filename):
     gained = sorted(ref for ref in plan.contact_gains if not isinstance(ref, tuple))
     current = {}
     for start in range(0, len(gained), BATCH_SIZE):
-        batch = gained[start : start + BATCH_SIZE]
-        list(Hospital.objects.select_for_update().filter(pk__in=batch).order_by("pk").values("pk"))
-        for hospital_id, email in (
-            Clinician.objects.filter(hospital_id__in=batch, role=Clinician.Role.CONTACT_PERSON)
-            .exclude(status=Clinician.Status.SUSPENDED)
-            .values_list("hospital_id", "email")
-        ):
-            current.setdefault(hospital_id, set()).add(email.lower())
+        # services/contact_persons.py: the rule's lock and count, as for one person.
+        current.update(contact_persons.lock_and_count(gained[start : start + BATCH_SIZE]))
     for ref in gained:
         planned = plan.contacts.get(ref, set())
         after = {email for email in current.get(ref, ()) if email not in plan.clinicians}
