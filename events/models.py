@@ -5,6 +5,7 @@ says yes, so that nothing is lost when Webex is slow or down: a booking stays pe
 what went wrong, and is tried again from the admin or by a task until it is booked.
 """
 
+import datetime
 import uuid
 import zoneinfo
 
@@ -70,6 +71,10 @@ class WebexBooking(models.Model):
     sip_address = models.CharField("SIP address", max_length=200, blank=True)
     access_code = models.CharField(max_length=32, blank=True)
     call_in_numbers = models.JSONField(default=list, blank=True)
+    # Every [start, end] (ISO 8601) this booking had when it was tried while pending: a try
+    # whose answer was lost made the meeting at that time, so a later try looks there too,
+    # even after the booking has moved.
+    tried_windows = models.JSONField(default=list, blank=True, editable=False)
     # The iCalendar SEQUENCE of the invitation: raised whenever the meeting changes.
     sequence = models.PositiveIntegerField(default=0)
 
@@ -87,6 +92,43 @@ class WebexBooking(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.title} ({self.start:%Y-%m-%d %H:%M})"
+
+    def save(self, *args, update_fields=None, **kwargs):
+        # A try raises `attempts` as it claims the booking: a pending booking then records
+        # the time it is tried at, so that where a lost answer may have made the meeting is
+        # known even after the booking moves.
+        tried = self.attempts != self._stored_attempts and (
+            update_fields is None or "attempts" in update_fields
+        )
+        recorded = tried and self.status == self.Status.PENDING and self._record_window()
+        if recorded and update_fields is not None:
+            update_fields = {*update_fields, "tried_windows"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+        self._stored_attempts = self.attempts
+
+    # `attempts` as last read from or written to the database.
+    _stored_attempts = 0
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_attempts = instance.__dict__.get("attempts", 0)
+        return instance
+
+    def _record_window(self):
+        window = [self.start.isoformat(), self.end.isoformat()]
+        if window in self.tried_windows:
+            return False
+        self.tried_windows = [*self.tried_windows, window]
+        return True
+
+    def earlier_windows(self):
+        """The (start, end) of every time this booking was tried at, for
+        MeetingSpec.earlier_windows."""
+        return tuple(
+            (datetime.datetime.fromisoformat(start), datetime.datetime.fromisoformat(end))
+            for start, end in self.tried_windows
+        )
 
     @property
     def needs_webex(self):

@@ -65,6 +65,12 @@ class MeetingSpec:
     agenda: str = ""
     record_automatically: bool = False
     integration_tag: str = ""
+    # Where else to look for a meeting made under `integration_tag`: the (start, end) of every
+    # earlier try, since a try whose answer was lost made it at the time the booking had then.
+    # Where to look, not what is asked for: two specs differing only here are equal.
+    earlier_windows: tuple[tuple[datetime.datetime, datetime.datetime], ...] = field(
+        default=(), compare=False
+    )
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,8 @@ class WebexBackend:
         raise NotImplementedError
 
     def find_meeting(self, spec: MeetingSpec) -> MeetingDetails | None:
-        """The meeting already made for `spec` (same integration tag), or None."""
+        """The meeting already made for `spec` (same integration tag) at its time or at one of
+        its `earlier_windows`, or None."""
         raise NotImplementedError
 
     def get_meeting(self, meeting_id: str) -> MeetingDetails:

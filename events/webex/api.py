@@ -386,23 +386,31 @@ class WebexAPI(WebexBackend):
         return found if isinstance(found, MeetingDetails) else self._details(found)
 
     def find_meeting(self, spec: MeetingSpec) -> MeetingDetails | None:
+        """The meeting made for `spec`, looked for by its integration tag around the spec's
+        time and around every earlier window it was tried at (a listing of meeting series
+        covers only the window asked for, 7 days by default)."""
         if not spec.integration_tag:
             return None
-        # Listing covers a 7-day window by default: ask around the meeting's own time.
         margin = datetime.timedelta(days=1)
-        params = self._host(
-            {
-                "integrationTag": spec.integration_tag,
-                "meetingType": "meetingSeries",
-                "scheduledType": spec.kind,
-                "from": (spec.start - margin).isoformat(timespec="seconds"),
-                "to": (spec.end + margin).isoformat(timespec="seconds"),
-            }
-        )
-        data = self._call("GET", "/meetings", what="look for the meeting", params=params)
-        for item in _items(data):
-            if spec.integration_tag in (item.get("integrationTags") or []):
-                return self._details(item)
+        windows = []
+        for start, end in ((spec.start, spec.end), *spec.earlier_windows):
+            window = (start - margin, end + margin)
+            if window not in windows:
+                windows.append(window)
+        for start, end in windows:
+            params = self._host(
+                {
+                    "integrationTag": spec.integration_tag,
+                    "meetingType": "meetingSeries",
+                    "scheduledType": spec.kind,
+                    "from": start.isoformat(timespec="seconds"),
+                    "to": end.isoformat(timespec="seconds"),
+                }
+            )
+            data = self._call("GET", "/meetings", what="look for the meeting", params=params)
+            for item in _items(data):
+                if spec.integration_tag in (item.get("integrationTags") or []):
+                    return self._details(item)
         return None
 
     def get_meeting(self, meeting_id: str) -> MeetingDetails:
