@@ -22,6 +22,7 @@ from icalendar import (
     TimezoneDaylight,
     TimezoneStandard,
     vCalAddress,
+    vText,
 )
 
 PRODID = "-//CMSS//Case conferences and webinars//EN"
@@ -139,25 +140,40 @@ def build_invitation(event: CalendarEvent, method: str = "REQUEST") -> bytes:
     return calendar.to_ical()
 
 
-def build_feed(events: Iterable[CalendarEvent], name: str, description: str = "") -> bytes:
+def build_feed(
+    events: Iterable[CalendarEvent],
+    name: str,
+    description: str = "",
+    *,
+    organiser_email: str,
+) -> bytes:
     """A public ``METHOD:PUBLISH`` feed (the webinar catalogue).
 
-    It carries titles, times, the public page and the public description only: no organiser,
-    attendees, join link, password or dial-in numbers, whatever the events hold, so that no
-    personal data and nothing reserved for registrants reaches the public.
+    It carries titles, times, the public page and the public description only: no attendees,
+    join link, password or dial-in numbers, whatever the events hold, so that no personal data
+    and nothing reserved for registrants reaches the public. Each event's ORGANIZER, which RFC
+    5546 (3.2.1) requires in a PUBLISH, is ``organiser_email`` (the helpdesk mailbox: see
+    :func:`helpdesk_mailbox`), never the person an event names.
+
+    Raises ``ValueError`` when ``organiser_email`` is not an email address.
     """
+    if not organiser_email or not _EMAIL.match(organiser_email):
+        raise ValueError(f"the feed needs the helpdesk mailbox, not {organiser_email!r}")
     events = list(events)
     calendar = _calendar("PUBLISH", events)
-    calendar.add("NAME", name)
-    calendar.add("X-WR-CALNAME", name)
+    # icalendar writes a property it has no type for (NAME, X-WR-*) as given: as vText it is
+    # escaped like any TEXT value (RFC 5545 3.3.11), so a line break or a comma stays text.
+    calendar.add("NAME", _text(name))
+    calendar.add("X-WR-CALNAME", _text(name))
     if description:
-        calendar.add("DESCRIPTION", description)
-        calendar.add("X-WR-CALDESC", description)
+        calendar.add("DESCRIPTION", _text(description))
+        calendar.add("X-WR-CALDESC", _text(description))
     calendar.add("REFRESH-INTERVAL", timedelta(hours=6), parameters={"VALUE": "DURATION"})
     calendar.add("X-PUBLISHED-TTL", "PT6H")
     for event in events:
         vevent = _vevent(event, status=event.status)
         vevent.add("CLASS", "PUBLIC")
+        vevent.add("ORGANIZER", vCalAddress(f"mailto:{organiser_email}"))
         vevent.add("LOCATION", "Online")
         if event.public_url:
             vevent.add("URL", event.public_url)
@@ -166,6 +182,21 @@ def build_feed(events: Iterable[CalendarEvent], name: str, description: str = ""
             vevent.add("DESCRIPTION", text)
         calendar.add_component(vevent)
     return calendar.to_ical()
+
+
+def helpdesk_mailbox() -> str:
+    """The helpdesk's address, for the feed's ORGANIZER: the CMSS settings of the default site
+    (*Settings → CMSS settings*), or the HELPDESK_EMAIL setting when there are none."""
+    from django.conf import settings
+
+    from home.models import SiteSettings
+
+    stored = (
+        SiteSettings.objects.filter(site__is_default_site=True)
+        .values_list("helpdesk_email", flat=True)
+        .first()
+    )
+    return stored or settings.HELPDESK_EMAIL
 
 
 def invitation_description(event: CalendarEvent) -> str:
@@ -322,6 +353,11 @@ def _vevent(event: CalendarEvent, status: str) -> Event:
     vevent.add("STATUS", status)
     vevent.add("TRANSP", "OPAQUE")
     return vevent
+
+
+def _text(value: str) -> vText:
+    """A TEXT value, its line breaks (CRLF, CR or LF) written as the escaped newline."""
+    return vText(value.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _alarm(event: CalendarEvent) -> Alarm:

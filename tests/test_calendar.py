@@ -401,7 +401,7 @@ def test_feed_is_published_without_personal_data_or_join_details():
         end=datetime(2026, 7, 2, 17, 30, tzinfo=ATHENS),
         public_url="https://cmss.example.eu/webinars/summer/",
     )
-    ics = build_feed([winter, summer], "CMSS webinars")
+    ics = build_feed([winter, summer], "CMSS webinars", organiser_email=HELPDESK)
     parsed, other = parse_both(ics)
 
     assert parsed["METHOD"] == "PUBLISH" and other.method.value == "PUBLISH"
@@ -409,18 +409,67 @@ def test_feed_is_published_without_personal_data_or_join_details():
     vevents = parsed.walk("VEVENT")
     assert [v["UID"] for v in vevents] == [winter.uid, summer.uid]
     assert [v["URL"] for v in vevents] == [winter.public_url, summer.public_url]
-    for forbidden in ("ATTENDEE", "ORGANIZER", "VALARM"):
+    for forbidden in ("ATTENDEE", "VALARM"):
         assert forbidden.encode() not in ics
     unfolded = ics.replace(b"\r\n ", b"")
-    assert b"mailto:" not in unfolded
+    # The one address in the feed is the helpdesk mailbox, as each event's ORGANIZER.
+    helpdesk_line = f"ORGANIZER:mailto:{HELPDESK}".encode()
     for line in unfolded.split(b"\r\n"):
-        if not line.startswith(b"UID:"):
+        if not line.startswith(b"UID:") and line != helpdesk_line:
             assert not EMAIL_ADDRESS.search(line), line
     for secret in (winter.join_url, winter.password, winter.sip_address, *dict(winter.dial_in)):
         assert secret.encode() not in unfolded
     for _name, address in RECIPIENTS:
         assert address.encode() not in unfolded
     assert b"Eleni" not in unfolded
+
+
+def test_every_published_event_has_the_helpdesk_as_organiser():
+    """RFC 5546 (3.2.1): a PUBLISH VEVENT carries an ORGANIZER; the feed's is the helpdesk
+    mailbox, never the organiser an event names (a person)."""
+    events = [webinar(), webinar(uid=new_uid(HOST))]
+    parsed, other = parse_both(build_feed(events, "CMSS webinars", organiser_email=HELPDESK))
+    assert [str(v["ORGANIZER"]) for v in parsed.walk("VEVENT")] == [f"mailto:{HELPDESK}"] * 2
+    assert [v.organizer.value for v in other.vevent_list] == [f"mailto:{HELPDESK}"] * 2
+    with pytest.raises(ValueError):
+        build_feed(events, "CMSS webinars", organiser_email="not an address")
+
+
+@pytest.mark.django_db
+def test_the_feed_organiser_is_the_helpdesk_mailbox_of_the_site_settings(home_page):
+    from django.test import override_settings
+
+    from events.calendar import helpdesk_mailbox
+    from home.models import SiteSettings
+
+    site_settings = SiteSettings.for_site(home_page.get_site())
+    site_settings.helpdesk_email = "desk@network.example.eu"
+    site_settings.save()
+    assert helpdesk_mailbox() == "desk@network.example.eu"
+    SiteSettings.objects.all().delete()
+    with override_settings(HELPDESK_EMAIL="fallback@network.example.eu"):
+        assert helpdesk_mailbox() == "fallback@network.example.eu"
+
+
+@pytest.mark.parametrize(
+    "name, description",
+    [
+        ("CMSS webinars\nspring 2026", "Line one\nLine two; with, punctuation\\ and a backslash"),
+        ("Webinars; COVID, lung", "Multi\r\nline\rdescription"),
+    ],
+)
+def test_the_feed_name_and_description_are_escaped(name, description):
+    ics = build_feed([webinar()], name, description, organiser_email=HELPDESK)
+    parsed, other = parse_both(ics)
+    for line in ics.split(b"\r\n"):
+        assert b"\r" not in line and b"\n" not in line
+    expected_description = description.replace("\r\n", "\n").replace("\r", "\n")
+    assert other.contents["name"][0].value == name
+    assert other.x_wr_calname.value == name
+    assert other.x_wr_caldesc.value == expected_description
+    assert other.description.value == expected_description
+    assert str(parsed["DESCRIPTION"]) == expected_description
+    assert len(parsed.walk("VEVENT")) == 1
 
 
 def test_the_feed_email_check_would_see_an_address():
@@ -433,7 +482,9 @@ def test_feed_times_and_timezone_cover_every_event_and_no_more():
         start=datetime(2026, 7, 2, 16, tzinfo=ATHENS),
         end=datetime(2026, 7, 2, 17, 30, tzinfo=ATHENS),
     )
-    parsed, other = parse_both(build_feed([winter, summer], "CMSS webinars"))
+    parsed, other = parse_both(
+        build_feed([winter, summer], "CMSS webinars", organiser_email=HELPDESK)
+    )
     (timezone,) = parsed.walk("VTIMEZONE")
     assert_trimmed(timezone, date(2026, 3, 29), date(2026, 7, 2))
     for vevent, source in zip(parsed.walk("VEVENT"), (winter, summer), strict=True):
