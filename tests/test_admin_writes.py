@@ -185,3 +185,85 @@ def test_national_contact_point_cannot_put_a_clinician_in_another_country(
     url = reverse(f"{CLINICIANS}:copy", args=[french.pk])
     assert client.post(url, clinician_post(new, hospital=brussels.pk)).status_code == 404
     assert not Clinician.objects.filter(email="new@example.eu").exists()
+
+
+# --- (d) the Webex booking admin only shows, retries and cancels ------------------------------
+
+
+@pytest.fixture
+def fake_webex(monkeypatch):
+    from tests.fake_webex import api_backend_against_fake
+
+    with api_backend_against_fake(monkeypatch) as server:
+        yield server
+
+
+def a_booking(**fields):
+    import datetime
+
+    from django.utils import timezone
+
+    from events.models import WebexBooking
+
+    start = (timezone.now() + datetime.timedelta(days=10)).replace(second=0, microsecond=0)
+    return WebexBooking.objects.create(
+        title="Case conference: sepsis", start=start, end=start + datetime.timedelta(hours=1)
+    )
+
+
+@pytest.mark.django_db
+def test_booking_admin_cannot_create_edit_or_delete(client, helpdesk):
+    from events.models import WebexBooking
+
+    booking = a_booking()
+    client.force_login(helpdesk)
+    listing = client.get(reverse("events_webexbooking_modeladmin_index"))
+    assert listing.status_code == 200
+    for path in (
+        "/admin/events/webexbooking/create/",
+        f"/admin/events/webexbooking/edit/{booking.pk}/",
+        f"/admin/events/webexbooking/delete/{booking.pk}/",
+    ):
+        assert client.get(path).status_code == 404, path
+        assert client.post(path, {"title": "Forged", "start": "", "end": ""}).status_code == 404
+    assert WebexBooking.objects.get().title == "Case conference: sepsis"
+    # Control: they still see it.
+    assert client.get(f"/admin/events/webexbooking/inspect/{booking.pk}/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_booking_admin_cancels_through_the_service(client, helpdesk, make_staff, fake_webex):
+    from events.models import WebexBooking
+    from events.services import booking as service
+
+    booking = service.book(a_booking().pk)
+    assert booking.webex_meeting_id in fake_webex.meetings
+    cancel_url = reverse("events_webexbooking_cancel", args=[booking.pk])
+    client.force_login(make_staff("editor", "Editors"))  # admin access, no booking rights
+    assert client.post(cancel_url).status_code == 403
+    client.force_login(helpdesk)
+    assert client.get(cancel_url).status_code == 405  # POST only
+    listing = client.get(reverse("events_webexbooking_modeladmin_index")).content.decode()
+    assert cancel_url in listing
+    response = client.post(cancel_url, follow=True)
+    assert "is cancelled and gone from Webex" in response.content.decode()
+    booking.refresh_from_db()
+    assert booking.status == WebexBooking.Status.CANCELLED
+    assert fake_webex.meetings == {}  # Webex was told
+    listing = client.get(reverse("events_webexbooking_modeladmin_index")).content.decode()
+    assert cancel_url not in listing  # nothing left to cancel
+
+
+# --- (e) production names its Webex backend ---------------------------------------------------
+
+
+def test_production_refuses_to_start_without_an_explicit_webex_backend():
+    from tests.test_settings import PRODUCTION_ENV, manage
+
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "WEBEX_BACKEND"}
+    result = manage("check", **env, WEBEX_BACKEND="")  # unset, whatever this shell has
+    assert result.returncode != 0
+    assert "The environment variable WEBEX_BACKEND must be set" in result.stderr
+    # Control: named explicitly (here the simulated one, as a staging site might), it starts.
+    result = manage("check", **env, WEBEX_BACKEND="events.webex.simulated.SimulatedWebex")
+    assert result.returncode == 0, result.stderr

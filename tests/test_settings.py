@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "DJANGO_SECRET_KEY": "a-long-random-value-only-for-this-test-" + "x" * 30,
     "DJANGO_ALLOWED_HOSTS": "cmss.example.eu",
     "REDIS_URL": "redis://127.0.0.1:6379/9",
+    "WEBEX_BACKEND": "events.webex.api.WebexAPI",
 }
 
 

@@ -73,4 +73,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
 
+# Webex: named explicitly (events.webex.api.WebexAPI), never base.py's simulated fallback, whose
+# bookings "succeed" with made-up links. A staging site may name the simulated one on purpose.
+WEBEX_BACKEND = required("WEBEX_BACKEND")
+
 LOGGING["root"]["level"] = os.environ.get("DJANGO_LOG_LEVEL", "INFO")  # noqa: F405
