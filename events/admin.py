@@ -1,13 +1,20 @@
-"""The helpdesk's queue of Webex bookings (wagtail-modeladmin, registered in wagtail_hooks.py)
-and the "Retry booking" action, a thin admin view over events.services.booking.retry()."""
+"""The helpdesk's queue of Webex bookings (wagtail-modeladmin, registered in wagtail_hooks.py),
+read-only, with "Retry booking" and "Cancel on Webex" actions: thin admin views over
+events.services.booking.retry() and cancel().
+
+Bookings are made, moved and cancelled by the features that own them, through the booking
+service, so Webex is always told: the admin has no create, edit or delete views (the URLs do not
+exist), only the listing, inspect, history and the two actions.
+"""
 
 from django.contrib import messages
 from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
 from cms.mail.admin import ForgivingIndexView, PermissionCheckedHistoryView
@@ -16,15 +23,40 @@ from events.services import booking as booking_service
 from events.webex import WebexError
 
 RETRY_URL_NAME = "events_webexbooking_retry"
+CANCEL_URL_NAME = "events_webexbooking_cancel"
+WRITE_ACTIONS = ("create", "edit", "delete")
+
+
+class ReadOnlyPermissionHelper(PermissionHelper):
+    """No add, edit or delete buttons: those go through the booking service's callers."""
+
+    def user_can_create(self, user):
+        return False
+
+    def user_can_edit_obj(self, user, obj):
+        return False
+
+    def user_can_delete_obj(self, user, obj):
+        return False
 
 
 class WebexBookingAdmin(ModelAdmin):
     model = WebexBooking
+    permission_helper_class = ReadOnlyPermissionHelper
     menu_label = "Webex bookings"
     menu_icon = "date"
     menu_order = 300
     add_to_settings_menu = False
-    list_display = ("title", "kind", "start", "status_label", "attempts", "error", "retry_action")
+    list_display = (
+        "title",
+        "kind",
+        "start",
+        "status_label",
+        "attempts",
+        "error",
+        "retry_action",
+        "cancel_action",
+    )
     list_filter = ("status", "kind", "changed_since_booked")
     search_fields = ("title", "meeting_number", "last_error_tracking_id")
     inspect_view_enabled = True
@@ -47,22 +79,6 @@ class WebexBookingAdmin(ModelAdmin):
         "meeting_number",
         "web_link",
         "sip_address",
-        "call_in_numbers",
-        "sequence",
-    )
-    form_fields_exclude = (
-        "status",
-        "changed_since_booked",
-        "last_error",
-        "last_error_tracking_id",
-        "attempts",
-        "last_attempt_at",
-        "webex_meeting_id",
-        "meeting_number",
-        "web_link",
-        "password",
-        "sip_address",
-        "access_code",
         "call_in_numbers",
         "sequence",
     )
@@ -106,6 +122,68 @@ class WebexBookingAdmin(ModelAdmin):
 
     retry_action.short_description = "Webex"
 
+    def cancel_action(self, booking):
+        if booking.status in (WebexBooking.Status.CANCELLED, WebexBooking.Status.CANCELLING):
+            return ""  # a cancelling one is finished by "Retry booking"
+        return format_html(
+            '<button type="button" class="button button-small button-secondary no" '
+            'data-controller="w-action" data-action="w-action#post" '
+            'data-w-action-url-value="{}" data-w-action-next-value="{}" '
+            'data-w-action-confirm-value="{}">{}</button>',
+            reverse(CANCEL_URL_NAME, args=[booking.pk]),
+            self.url_helper.index_url,
+            f"Cancel “{booking.title}” and delete its meeting on Webex?",
+            "Cancel on Webex",
+        )
+
+    cancel_action.short_description = "Cancel"
+
+    def get_admin_urls_for_registration(self):
+        """The listing, inspect and history views, and the retry and cancel actions; not
+        wagtail-modeladmin's create, edit and delete."""
+        names = {self.url_helper.get_action_url_name(action) for action in WRITE_ACTIONS}
+        kept = tuple(
+            url for url in super().get_admin_urls_for_registration() if url.name not in names
+        )
+        return kept + (
+            path("events/webex-bookings/<int:pk>/cancel/", cancel_booking, name=CANCEL_URL_NAME),
+        )
+
+
+def _back(request):
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = reverse("events_webexbooking_modeladmin_index")
+    return redirect(next_url)
+
+
+@require_POST
+def cancel_booking(request, pk):
+    """POST: cancel a booking through the booking service, which deletes it on Webex."""
+    if not request.user.has_perm("events.change_webexbooking"):
+        # Not PermissionDenied: Wagtail's admin would turn that into a redirect home.
+        return HttpResponseForbidden("You may not cancel Webex meetings.")
+    booking = get_object_or_404(WebexBooking, pk=pk)
+    try:
+        booking = booking_service.cancel(booking.pk)
+    except WebexError as error:
+        messages.error(
+            request,
+            f"“{booking.title}” is cancelled here, but Webex could not delete its meeting yet: "
+            f"{error}. Use “Retry booking” later; until then the meeting still shows on Webex.",
+        )
+    except booking_service.BookingInProgress:
+        messages.warning(
+            request,
+            f"“{booking.title}” is being sent to Webex right now. Nothing changed: try again "
+            "in a minute.",
+        )
+    else:
+        messages.success(request, f"“{booking.title}” is cancelled and gone from Webex.")
+    return _back(request)
+
 
 @require_POST
 def retry_booking(request, pk):
@@ -139,9 +217,4 @@ def retry_booking(request, pk):
             messages.success(request, f"“{booking.title}” is cancelled and gone from Webex.")
         else:
             messages.info(request, f"“{booking.title}” had nothing waiting for Webex.")
-    next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = reverse("events_webexbooking_modeladmin_index")
-    return redirect(next_url)
+    return _back(request)

@@ -307,12 +307,10 @@ EXPECTED = {
     "admin/editing-sessions/release/<int:session_id>/": case(admin("405")),
     "admin/block-preview/": case(admin("404")),
     "admin/^events/webexbooking/$": case(helpdesk_only()),
-    "admin/^events/webexbooking/create/$": case(helpdesk_only()),
-    r"admin/^events/webexbooking/edit/(?P<instance_pk>[-\w]+)/$": case(helpdesk_only()),
-    r"admin/^events/webexbooking/delete/(?P<instance_pk>[-\w]+)/$": case(helpdesk_only()),
     r"admin/^events/webexbooking/inspect/(?P<instance_pk>[-\w]+)/$": case(helpdesk_only()),
     r"admin/^events/webexbooking/history/(?P<instance_pk>[-\w]+)/$": case(helpdesk_only()),
     "admin/events/webex-bookings/<int:pk>/retry/": case(admin("405")),
+    "admin/events/webex-bookings/<int:pk>/cancel/": case(admin("405")),
     "admin/directory/import/": case(helpdesk_only()),
     "admin/directory/import/<int:pk>/": case(helpdesk_only()),
     "admin/^mail/outgoingmessage/$": case(helpdesk_only()),
@@ -936,6 +934,7 @@ def posts(values):
         (f"/admin/mail/outgoingmessage/resend/{values['message']}/", {}),
         (f"/admin/mail/suppressedaddress/delete/{values['flagged']}/", {}),
         (f"/admin/events/webex-bookings/{values['booking']}/retry/", {}),
+        (f"/admin/events/webex-bookings/{values['booking']}/cancel/", {}),
         ("/account/erase/", {"confirm": "on"}),
     ]
 
