@@ -39,7 +39,7 @@ from directory.services.imports import (
 
 IMPORT_ACTION = import_runs.IMPORT_ACTION
 SIGNING_NAMESPACE = "directory-import"
-TOKEN_MAX_AGE = 3600
+TOKEN_MAX_AGE = import_runs.PREVIEW_TOKEN_SECONDS
 ROWS_PER_PAGE = 100
 # Errors and warnings listed in full up to this many each; the rows pages hold every row.
 ISSUES_SHOWN = import_runs.PREVIEW_ISSUES_KEPT

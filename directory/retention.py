@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 
 from cms.retention import register_purger
 from directory.models import DirectoryImportRun
-from directory.services.import_runs import PROGRESS_SUFFIX, REPORT_SUFFIX, import_dir
-
-# How long a preview's signed token is valid (directory/import_views.py TOKEN_MAX_AGE).
-PREVIEW_TOKEN_SECONDS = 3600
+from directory.services.import_runs import (
+    PREVIEW_TOKEN_SECONDS,
+    PROGRESS_SUFFIX,
+    REPORT_SUFFIX,
+    import_dir,
+)
 
 
 def _stored_name(path):

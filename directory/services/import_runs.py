@@ -227,6 +227,8 @@ def changed_list(run):
 
 # Errors and warnings kept in full in a preview's report; every row keeps its own.
 PREVIEW_ISSUES_KEPT = 500
+# How long the signed link to an upload's preview is valid; after it the upload is abandoned.
+PREVIEW_TOKEN_SECONDS = 3600
 REPORT_SUFFIX = ".report.jsonl"
 PROGRESS_SUFFIX = ".progress.json"
 PREVIEW_UNEXPECTED_ERROR = (
