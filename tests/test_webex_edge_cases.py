@@ -20,6 +20,7 @@ from tests.fake_webex import (
     FIRST_TOKEN,
     REFRESH_TOKEN,
     FakeWebex,
+    SpecCheck,
     api_backend_against_fake,
 )
 
@@ -57,6 +58,12 @@ def make_client(fake, waits):
         )
 
     return make
+
+
+def assert_matches_spec(fake):
+    if SpecCheck.skip_reason() is None:
+        problems = SpecCheck(fake.url).problems(fake.exchanges)
+        assert problems == [], "\n".join(f"{e.method} {e.url}: {p}" for e, p in problems)
 
 
 def spec(tag="edge-tag-1", days=20, **fields):
@@ -161,6 +168,7 @@ def test_registering_names_the_host(make_client, fake):
     client.register(made.id, email="ana@hospital.eu", first_name="Ana", last_name="Ruiz")
     (sent,) = fake.calls("POST", f"/meetings/{made.id}/registrants")
     assert "hostEmail=helpdesk%40cmss.example.eu" in sent.url
+    assert_matches_spec(fake)
 
 
 def test_later_pages_of_recordings_keep_the_query(make_client, fake):
@@ -180,6 +188,7 @@ def test_later_pages_of_recordings_keep_the_query(make_client, fake):
     for page in pages:
         assert f"meetingId={made.id}" in page.url and "hostEmail=" in page.url
         assert "from=" in page.url and page.url.count("meetingId=") == 1
+    assert_matches_spec(fake)
 
 
 # Every time a booking was tried at ------------------------------------------------------------
