@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.core.exceptions import DisallowedHost
 from django.db import transaction
 from django.http import HttpResponse
+from django.utils.cache import patch_cache_control
 
 GENERATION_KEY = "pagecache:generation"
 REQUEST_FLAG = "_cmss_cacheable_page"
@@ -118,12 +119,12 @@ class PublicPageCacheMiddleware:
 
     def __call__(self, request):
         if not _may_use_cache(request):
-            return self.get_response(request)
+            return _keep_private(request, self.get_response(request))
         try:
             params_key, path_key = _keys(request)
         except DisallowedHost:
             # Left to Django, which answers 400 and logs it.
-            return self.get_response(request)
+            return _keep_private(request, self.get_response(request))
         # One round trip for a page that reads no parameter: the current generation, the
         # parameters the page at this path reads, and the page stored under the path alone.
         found = cache.get_many([GENERATION_KEY, params_key, path_key])
@@ -156,6 +157,12 @@ class PublicPageCacheMiddleware:
             and not response.streaming
             and not response.cookies
         ):
+            if "Cache-Control" not in response:
+                # A shared cache in front (Varnish, a CDN) may keep it as long as this one does;
+                # browsers ask again each time, so a change shows on the next visit.
+                response["Cache-Control"] = (
+                    f"public, max-age=0, s-maxage={settings.CMSS_PAGE_CACHE_SECONDS}"
+                )
             headers = {
                 name: value for name, value in response.items() if name.lower() in REPLAYED_HEADERS
             }
@@ -169,4 +176,34 @@ class PublicPageCacheMiddleware:
                 settings.CMSS_PAGE_CACHE_SECONDS,
             )
             response["X-Page-Cache"] = "miss"
+        else:
+            _keep_private(request, response)
         return response
+
+
+def _keep_private(request, response):
+    """No shared cache may keep a response the page cache did not store.
+
+    What was rendered for a session (the visitor's cookie was sent, or the session was read:
+    Django then adds `Vary: Cookie`), or sets a cookie, is `private, no-cache` whatever the view
+    said, a redirect to sign-in included; anything else without a Cache-Control of its own too.
+    A stricter header already there (`no-store`, see cms/security.py) is kept.
+    """
+    for_session = (
+        not _may_use_cache(request)
+        or response.cookies
+        or "cookie" in response.get("Vary", "").lower()
+    )
+    if "Cache-Control" in response and not for_session:
+        return response
+    if "Cache-Control" in response:
+        directives = [
+            part.strip()
+            for part in response["Cache-Control"].split(",")
+            if part.strip().split("=")[0].lower() not in ("public", "s-maxage")
+        ]
+        response["Cache-Control"] = ", ".join(directives)
+        if not response["Cache-Control"]:
+            del response["Cache-Control"]
+    patch_cache_control(response, private=True, no_cache=True)
+    return response

@@ -196,3 +196,78 @@ def test_page_reading_parameters_keys_on_those_only(client, home_page, settings)
     # A request with a parameter the page does not read stores nothing.
     assert "X-Page-Cache" not in client.get("/hospitals/", {"q": "liège", "junk": "1"})
     assert stored_pages() == 3
+
+
+# --- (e) Cache-Control: who may store a response ------------------------------------------------
+
+
+def directives(response):
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+def assert_private(response):
+    found = directives(response)
+    assert {"private", "no-cache"} <= found, found
+    assert "public" not in found and not any(d.startswith("s-maxage") for d in found), found
+
+
+@pytest.mark.django_db
+def test_stored_pages_say_a_shared_cache_may_keep_them_and_hits_say_it_again(
+    client, home_page, settings
+):
+    expected = {"public", "max-age=0", f"s-maxage={settings.CMSS_PAGE_CACHE_SECONDS}"}
+    miss = client.get("/")
+    hit = client.get("/")
+    assert miss["X-Page-Cache"] == "miss" and hit["X-Page-Cache"] == "hit"
+    assert directives(miss) == expected
+    assert directives(hit) == expected
+
+
+@pytest.mark.django_db
+def test_what_is_rendered_for_a_session_is_private(client, home_page, make_staff):
+    client.force_login(make_staff("ed", "Editors"))
+    response = client.get("/")
+    assert response.status_code == 200 and "X-Page-Cache" not in response
+    assert_private(response)
+
+
+@pytest.mark.django_db
+def test_a_view_s_own_public_header_is_made_private_for_a_session(client, home_page, make_staff):
+    from directory.models import Country
+
+    Country.objects.get_or_create(
+        code="BE", defaults={"name": "Belgium", "time_zone": "Europe/Brussels", "membership": "EU"}
+    )
+    anonymous = client.get("/enrol/hospitals/", {"country": "BE"})
+    assert "public" in directives(anonymous)
+    client.force_login(make_staff("ed", "Editors"))
+    assert_private(client.get("/enrol/hospitals/", {"country": "BE"}))
+
+
+@pytest.mark.django_db
+def test_sign_in_redirects_and_pages_that_set_a_cookie_are_private(
+    client, package_page, make_standard_page
+):
+    from wagtail.models import PageViewRestriction
+
+    page = make_standard_page(package_page, "Members only")
+    PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.LOGIN)
+    for response in (client.get(page.url), client.get("/account/"), client.get("/admin/")):
+        assert response.status_code == 302, response
+        assert_private(response)
+    enrol = client.get("/enrol/")  # its form sets the CSRF cookie
+    assert enrol.cookies
+    assert_private(enrol)
+
+
+@pytest.mark.django_db
+def test_members_only_content_stays_no_store(client, package_page, make_standard_page, make_staff):
+    from wagtail.models import PageViewRestriction
+
+    page = make_standard_page(package_page, "Members only")
+    PageViewRestriction.objects.create(page=page, restriction_type=PageViewRestriction.LOGIN)
+    client.force_login(make_staff("ed", "Editors"))
+    response = client.get(page.url)
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= directives(response)
+    assert "public" not in directives(response)
