@@ -14,6 +14,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.generic import TemplateView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
@@ -25,6 +27,7 @@ from events.webex import WebexError
 RETRY_URL_NAME = "events_webexbooking_retry"
 CANCEL_URL_NAME = "events_webexbooking_cancel"
 WRITE_ACTIONS = ("create", "edit", "delete")
+FINISHED = (WebexBooking.Status.CANCELLED, WebexBooking.Status.CANCELLING)
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):
@@ -123,16 +126,11 @@ class WebexBookingAdmin(ModelAdmin):
     retry_action.short_description = "Webex"
 
     def cancel_action(self, booking):
-        if booking.status in (WebexBooking.Status.CANCELLED, WebexBooking.Status.CANCELLING):
+        if booking.status in FINISHED:
             return ""  # a cancelling one is finished by "Retry booking"
         return format_html(
-            '<button type="button" class="button button-small button-secondary no" '
-            'data-controller="w-action" data-action="w-action#post" '
-            'data-w-action-url-value="{}" data-w-action-next-value="{}" '
-            'data-w-action-confirm-value="{}">{}</button>',
+            '<a class="button button-small button-secondary" href="{}">{}</a>',
             reverse(CANCEL_URL_NAME, args=[booking.pk]),
-            self.url_helper.index_url,
-            f"Cancel “{booking.title}” and delete its meeting on Webex?",
             "Cancel on Webex",
         )
 
@@ -146,7 +144,11 @@ class WebexBookingAdmin(ModelAdmin):
             url for url in super().get_admin_urls_for_registration() if url.name not in names
         )
         return kept + (
-            path("events/webex-bookings/<int:pk>/cancel/", cancel_booking, name=CANCEL_URL_NAME),
+            path(
+                "events/webex-bookings/<int:pk>/cancel/",
+                CancelBookingView.as_view(),
+                name=CANCEL_URL_NAME,
+            ),
         )
 
 
@@ -159,30 +161,51 @@ def _back(request):
     return redirect(next_url)
 
 
-@require_POST
-def cancel_booking(request, pk):
-    """POST: cancel a booking through the booking service, which deletes it on Webex."""
-    if not request.user.has_perm("events.change_webexbooking"):
-        # Not PermissionDenied: Wagtail's admin would turn that into a redirect home.
-        return HttpResponseForbidden("You may not cancel Webex meetings.")
-    booking = get_object_or_404(WebexBooking, pk=pk)
-    try:
-        booking = booking_service.cancel(booking.pk)
-    except WebexError as error:
-        messages.error(
-            request,
-            f"“{booking.title}” is cancelled here, but Webex could not delete its meeting yet: "
-            f"{error}. Use “Retry booking” later; until then the meeting still shows on Webex.",
+class CancelBookingView(WagtailAdminTemplateMixin, TemplateView):
+    """GET: a page that says what cancelling does. POST: cancel the booking through the booking
+    service, which deletes its meeting on Webex, and say what happened."""
+
+    template_name = "events/admin/booking_cancel_confirm.html"
+    header_icon = "date"
+
+    def dispatch(self, request, pk):
+        if not request.user.has_perm("events.change_webexbooking"):
+            # Not PermissionDenied: Wagtail's admin would turn that into a redirect home.
+            return HttpResponseForbidden("You may not cancel Webex meetings.")
+        self.booking = get_object_or_404(WebexBooking, pk=pk)
+        return super().dispatch(request, pk)
+
+    def get_page_title(self):
+        return f"Cancel {self.booking.title}"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            booking=self.booking,
+            finished=self.booking.status in FINISHED,
+            back_url=reverse("events_webexbooking_modeladmin_index"),
+            **kwargs,
         )
-    except booking_service.BookingInProgress:
-        messages.warning(
-            request,
-            f"“{booking.title}” is being sent to Webex right now. Nothing changed: try again "
-            "in a minute.",
-        )
-    else:
-        messages.success(request, f"“{booking.title}” is cancelled and gone from Webex.")
-    return _back(request)
+
+    def post(self, request, pk):
+        booking = self.booking
+        try:
+            booking = booking_service.cancel(booking.pk)
+        except WebexError as error:
+            messages.error(
+                request,
+                f"“{booking.title}” is cancelled here, but Webex could not delete its meeting "
+                f"yet: {error}. Use “Retry booking” later; until then the meeting still shows "
+                "on Webex.",
+            )
+        except booking_service.BookingInProgress:
+            messages.warning(
+                request,
+                f"“{booking.title}” is being sent to Webex right now. Nothing changed: try "
+                "again in a minute.",
+            )
+        else:
+            messages.success(request, f"“{booking.title}” is cancelled and gone from Webex.")
+        return _back(request)
 
 
 @require_POST

@@ -310,7 +310,7 @@ EXPECTED = {
     r"admin/^events/webexbooking/inspect/(?P<instance_pk>[-\w]+)/$": case(helpdesk_only()),
     r"admin/^events/webexbooking/history/(?P<instance_pk>[-\w]+)/$": case(helpdesk_only()),
     "admin/events/webex-bookings/<int:pk>/retry/": case(admin("405")),
-    "admin/events/webex-bookings/<int:pk>/cancel/": case(admin("405")),
+    "admin/events/webex-bookings/<int:pk>/cancel/": case(helpdesk_only("403")),
     "admin/directory/import/": case(helpdesk_only()),
     "admin/directory/import/<int:pk>/": case(helpdesk_only()),
     "admin/^mail/outgoingmessage/$": case(helpdesk_only()),
