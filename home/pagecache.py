@@ -118,6 +118,14 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        response = self._respond(request)
+        if response.get("Content-Encoding") == "None":
+            # Wagtail's document download sends the file's guessed encoding, which is None for
+            # every document type the site accepts: the file goes as it is (identity).
+            del response["Content-Encoding"]
+        return response
+
+    def _respond(self, request):
         if not _may_use_cache(request):
             return _keep_private(request, self.get_response(request))
         try:

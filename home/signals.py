@@ -1,6 +1,6 @@
 """Drop cached public pages whenever something they show changes."""
 
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
@@ -10,7 +10,17 @@ from wagtail.signals import page_published, page_slug_changed, page_unpublished,
 from .pagecache import invalidate_public_pages
 
 
+def hash_document_file(sender, instance, **kwargs):
+    """Documents saved other than through Wagtail's forms (imports, the demo loader, scripts)
+    get their file's hash too: the download's ETag is made from it."""
+    if instance.file:
+        instance._set_file_hash()
+
+
 def connect():
+    pre_save.connect(
+        hash_document_file, sender=get_document_model(), dispatch_uid="cmss-document-hash"
+    )
     uid = "cmss-pagecache-{}-{}"
     for signal in (page_published, page_unpublished, post_page_move, page_slug_changed):
         signal.connect(invalidate_public_pages, dispatch_uid=uid.format(id(signal), "page"))

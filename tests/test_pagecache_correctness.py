@@ -271,3 +271,18 @@ def test_members_only_content_stays_no_store(client, package_page, make_standard
     assert response.status_code == 200
     assert {"private", "no-store"} <= directives(response)
     assert "public" not in directives(response)
+
+
+# --- (f) document downloads ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_document_download_has_a_valid_encoding_and_an_etag_from_its_hash(client, make_document):
+    document = make_document("Guide", content=b"%PDF-1.4\n%guide\n")
+    response = client.get(document.url)
+    assert response.status_code == 200
+    assert response.get("Content-Encoding") in (None, "identity", "gzip", "br")
+    document.refresh_from_db()
+    assert document.file_hash and response["ETag"] == f'"{document.file_hash}"'
+    again = client.get(document.url, HTTP_IF_NONE_MATCH=response["ETag"])
+    assert again.status_code == 304
