@@ -286,3 +286,12 @@ def test_document_download_has_a_valid_encoding_and_an_etag_from_its_hash(client
     assert document.file_hash and response["ETag"] == f'"{document.file_hash}"'
     again = client.get(document.url, HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
+
+
+def test_static_root_comes_from_the_environment_in_production(tmp_path):
+    from .test_settings import PRODUCTION_ENV, manage
+
+    print_root = "from django.conf import settings; print(settings.STATIC_ROOT)"
+    result = manage("shell", "-c", print_root, **PRODUCTION_ENV, DJANGO_STATIC_ROOT=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(tmp_path)

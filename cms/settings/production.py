@@ -46,6 +46,8 @@ SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+# Where collectstatic writes the files the web server (or WhiteNoise) serves.
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT", "").strip() or STATIC_ROOT  # noqa: F405
 
 # Any anymail provider: ANYMAIL_BACKEND names it (e.g. anymail.backends.mailgun.EmailBackend)
 # and its own ANYMAIL_* variables carry the keys; SMTP through EMAIL_* otherwise.
