@@ -4,7 +4,17 @@ Public pages are the same for every anonymous visitor, so the rendered response 
 Django's cache and answered from the first middleware, before sessions, CSRF or Wagtail's
 routing run. Every entry carries the cache generation it was made in; publishing anything a
 public page shows bumps the generation (see home/signals.py), so an editor's change shows at
-once. Every process must share one cache for that (Redis in production, see home/checks.py).
+once, and again when the publishing transaction commits. Every process must share one cache
+for that (Redis in production, see home/checks.py).
+
+Why not Django's UpdateCacheMiddleware/FetchFromCacheMiddleware: Django's cache framework is
+used underneath, but its middleware keys on the full URL (any junk query string is an entry),
+has no generation to drop everything at once after a publication, would store pages carrying a
+CSRF token, and answers after SecurityMiddleware only by its place in the list, not by choice of
+what is stored. Here a page names the query parameters it reads (mark_cacheable), and only pages
+Wagtail served to an anonymous visitor without a form, cookie or session are stored, with
+`Cache-Control: public, max-age=0, s-maxage=N` so that a shared cache in front (Varnish, a CDN)
+may keep exactly those; everything else goes out `private, no-cache`.
 """
 
 import hashlib
