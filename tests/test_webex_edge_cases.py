@@ -231,18 +231,16 @@ def test_a_tried_booking_records_the_time_it_was_tried_at():
     assert booking.earlier_windows() == ((start, end), (booking.start, booking.end))
 
 
-def _lost_create_then_move_then_retry(monkeypatch, *, pass_windows):
+def _lost_create_then_move_then_retry(monkeypatch, *, pass_windows, then_retry=False):
     from dataclasses import replace
 
     from events.services import booking as service
 
-    if pass_windows:
-        # What events.services.booking.meeting_spec is to pass (helper Q's file; see README).
+    if not pass_windows:
+        # The control: the service without the windows the booking was tried at.
         built = service.meeting_spec
         monkeypatch.setattr(
-            service,
-            "meeting_spec",
-            lambda b: replace(built(b), earlier_windows=b.earlier_windows()),
+            service, "meeting_spec", lambda b: replace(built(b), earlier_windows=())
         )
     with api_backend_against_fake(monkeypatch, WEBEX_MAX_RETRIES=0) as fake:
         start = (timezone.now() + datetime.timedelta(days=10)).replace(second=0, microsecond=0)
@@ -256,13 +254,23 @@ def _lost_create_then_move_then_retry(monkeypatch, *, pass_windows):
         service.reschedule(
             booking.pk, start=booking.start + three_days, end=booking.end + three_days
         )
-        return fake, WebexBooking.objects.get(pk=booking.pk)
+        booking = WebexBooking.objects.get(pk=booking.pk)
+        if then_retry:
+            # Found at the old time: the booking owes Webex the move, and a retry sends it.
+            assert booking.changed_since_booked
+            booking = service.retry(booking.pk)
+        return fake, booking
 
 
 def test_a_retry_after_a_lost_create_and_a_move_finds_the_first_meeting(monkeypatch):
-    fake, booking = _lost_create_then_move_then_retry(monkeypatch, pass_windows=True)
+    fake, booking = _lost_create_then_move_then_retry(
+        monkeypatch, pass_windows=True, then_retry=True
+    )
     assert booking.status == WebexBooking.Status.BOOKED
     assert list(fake.meetings) == [booking.webex_meeting_id]
+    assert not booking.changed_since_booked
+    meeting = fake.meetings[booking.webex_meeting_id]
+    assert datetime.datetime.fromisoformat(meeting["start"]) == booking.start
 
 
 def test_control_searching_only_around_the_new_time_makes_a_second_meeting(monkeypatch):

@@ -46,6 +46,9 @@ def meeting_spec(booking):
         record_automatically=booking.record_automatically
         and booking.kind == WebexBooking.Kind.WEBINAR,
         integration_tag=str(booking.integration_tag),
+        # Where an earlier try may have made the meeting: the search before a second create
+        # looks there too (a create whose answer was lost, then the booking moved).
+        earlier_windows=booking.earlier_windows(),
     )
 
 
@@ -130,8 +133,10 @@ def book(booking_id):
 
     details = _talk_to_webex(booking_id, call)
     stored = _store(booking_id, status=Status.BOOKED, **_join_details(details))
-    if meeting_spec(stored) != spec:
-        # Edited while Webex was being asked: tell Webex on the next retry.
+    # Edited while Webex was being asked, or found where an earlier try made it (at a time the
+    # booking has since left): tell Webex on the next retry.
+    found_elsewhere = (details.start, details.end) != (spec.start, spec.end)
+    if found_elsewhere or meeting_spec(stored) != spec:
         stored = _store(booking_id, changed_since_booked=True)
     return stored
 
