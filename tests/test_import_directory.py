@@ -882,3 +882,38 @@ def test_a_unicode_domain_and_its_idna_form_are_one_person(db, tmp_path):
     Clinician.objects.update(email="jorg@bücher.example")  # stored before addresses were normalised
     report = run_import(again)
     assert Clinician.objects.count() == 1, actions(report)
+
+
+def test_a_database_failure_midway_through_the_write_leaves_nothing_written(
+    db, tmp_path, monkeypatch
+):
+    """The hospitals are written before the clinicians: if the database fails between the two,
+    the import's transaction takes the hospitals back too (issue 9, point 7)."""
+    from django.db import DatabaseError, connection
+
+    def failing_bulk_create(*args, **kwargs):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM cmss_no_such_table")  # the database itself refuses
+
+    before = Hospital.objects.count()
+    monkeypatch.setattr(Clinician.objects, "bulk_create", failing_bulk_create)
+    path = write_csv(
+        tmp_path,
+        [
+            row(hospital="Hôpital Neuf", city="Lyon", country="FR"),
+            row(
+                first="Ana",
+                last="Lopes",
+                email="ana@neuf.example.fr",
+                country="FR",
+                hospital="Hôpital Neuf",
+                city="Lyon",
+            ),
+        ],
+    )
+
+    with pytest.raises(DatabaseError):
+        run_import(path)
+
+    assert Hospital.objects.count() == before
+    assert not Clinician.objects.exists()
