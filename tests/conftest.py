@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -48,9 +49,18 @@ def publish(page):
     return page
 
 
+def wagtail_root():
+    """Wagtail's root page and default locale, which its migrations make: a transactional test
+    that ran before this one flushed them away with everything else."""
+    from wagtail.models import Locale
+
+    Locale.objects.get_or_create(language_code=django_settings.LANGUAGE_CODE)
+    return Page.add_root(instance=Page(title="Root", slug="root"))
+
+
 @pytest.fixture
 def home_page(db):
-    root = Page.get_first_root_node()
+    root = Page.get_first_root_node() or wagtail_root()
     # Wagtail's placeholder page holds the slug "home" in a fresh database.
     Page.objects.filter(depth=2).exclude(content_type__model="homepage").delete()
     home = HomePage(title="Welcome to CMSS", slug="home", introduction="<p>Hello clinicians.</p>")
