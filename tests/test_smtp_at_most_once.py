@@ -7,6 +7,7 @@ mid-send, and never retried automatically. A failure before that point is retrie
 """
 
 import asyncio
+import contextlib
 import http.server
 import threading
 
@@ -137,11 +138,13 @@ class _SlowProvider(http.server.BaseHTTPRequestHandler):
         self.posts.append(self.path)
         _SlowProvider.answered.wait(2)  # released by the test once the client gave up
         body = b'{"id": "<1@mg.example.eu>", "message": "Queued"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        # The client has usually hung up by now: that is the point, not an error to print.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
     def log_message(self, *args):
         pass
