@@ -16,10 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail_modeladmin.helpers import PermissionHelper
 from wagtail_modeladmin.options import ModelAdmin
 
-from cms.mail.admin import ForgivingIndexView, PermissionCheckedHistoryView
+from cms.mail.admin import (
+    ForgivingIndexView,
+    PermissionCheckedHistoryView,
+    ReadOnlyPermissionHelper,
+)
 from events.models import WebexBooking
 from events.services import booking as booking_service
 from events.webex import WebexError
@@ -28,19 +31,6 @@ RETRY_URL_NAME = "events_webexbooking_retry"
 CANCEL_URL_NAME = "events_webexbooking_cancel"
 WRITE_ACTIONS = ("create", "edit", "delete")
 FINISHED = (WebexBooking.Status.CANCELLED, WebexBooking.Status.CANCELLING)
-
-
-class ReadOnlyPermissionHelper(PermissionHelper):
-    """No add, edit or delete buttons: those go through the booking service's callers."""
-
-    def user_can_create(self, user):
-        return False
-
-    def user_can_edit_obj(self, user, obj):
-        return False
-
-    def user_can_delete_obj(self, user, obj):
-        return False
 
 
 class WebexBookingAdmin(ModelAdmin):

@@ -47,14 +47,8 @@ class ForgivingIndexView(IndexView):
             return redirect(request.path)
 
 
-class LogPermissionHelper(PermissionHelper):
-    """A log: seen with the view permission, never added to or edited by hand."""
-
-    def user_can_list(self, user):
-        return self.user_has_specific_permission(user, f"view_{self.opts.model_name}")
-
-    def user_can_inspect_obj(self, user, obj):
-        return self.inspect_view_enabled and self.user_can_list(user)
+class ReadOnlyPermissionHelper(PermissionHelper):
+    """No add, edit or delete in the admin: what it lists is written by the services only."""
 
     def user_can_create(self, user):
         return False
@@ -64,6 +58,16 @@ class LogPermissionHelper(PermissionHelper):
 
     def user_can_delete_obj(self, user, obj):
         return False
+
+
+class LogPermissionHelper(ReadOnlyPermissionHelper):
+    """A log: seen with the view permission, never added to or edited by hand."""
+
+    def user_can_list(self, user):
+        return self.user_has_specific_permission(user, f"view_{self.opts.model_name}")
+
+    def user_can_inspect_obj(self, user, obj):
+        return self.inspect_view_enabled and self.user_can_list(user)
 
     def user_can_resend(self, user):
         return self.user_has_specific_permission(user, "resend_outgoingmessage")
