@@ -6,6 +6,7 @@ what went wrong, and is tried again from the admin or by a task until it is book
 """
 
 import datetime
+import secrets
 import uuid
 import zoneinfo
 
@@ -13,6 +14,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.fields import RichTextField, StreamField
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from home.blocks import BodyBlock
 
 
 def validate_time_zone(value):
@@ -140,3 +148,389 @@ class WebexBooking(models.Model):
     @property
     def is_claimed(self):
         return self.claimed_until is not None and self.claimed_until > timezone.now()
+
+
+# The official languages of the EU, and those of the EEA states outside it: what a webinar or a
+# proposal is given in. ISO 639-1 codes.
+LANGUAGES = [
+    ("bg", "Bulgarian"),
+    ("hr", "Croatian"),
+    ("cs", "Czech"),
+    ("da", "Danish"),
+    ("nl", "Dutch"),
+    ("en", "English"),
+    ("et", "Estonian"),
+    ("fi", "Finnish"),
+    ("fr", "French"),
+    ("de", "German"),
+    ("el", "Greek"),
+    ("hu", "Hungarian"),
+    ("is", "Icelandic"),
+    ("ga", "Irish"),
+    ("it", "Italian"),
+    ("lv", "Latvian"),
+    ("lt", "Lithuanian"),
+    ("mt", "Maltese"),
+    ("no", "Norwegian"),
+    ("pl", "Polish"),
+    ("pt", "Portuguese"),
+    ("ro", "Romanian"),
+    ("sk", "Slovak"),
+    ("sl", "Slovenian"),
+    ("es", "Spanish"),
+    ("sv", "Swedish"),
+]
+
+
+def default_capacity():
+    return int(getattr(settings, "WEBINAR_DEFAULT_CAPACITY", 100))
+
+
+class Topic(models.Model):
+    """A subject the catalogue can be filtered by (a snippet the helpdesk and editors keep)."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class WebinarIndexPage(Page):
+    """The webinar catalogue at /webinars/: upcoming webinars, then past ones."""
+
+    introduction = RichTextField(features=["bold", "italic", "link"], blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("introduction")]
+    parent_page_types = ["home.HomePage"]
+    subpage_types = ["events.WebinarPage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = "webinar catalogue"
+
+
+class WebinarPage(Page):
+    """One webinar: what it is about, when, who speaks, and its Webex webinar.
+
+    ``state`` is the webinar's own life (scheduled, cancelled, held), apart from whether the
+    page is published; ``booking`` is its Webex webinar, made when the page is first
+    published; ``calendar_uid`` and ``sequence`` are what every invitation, update and
+    cancellation sent to registrants carries.
+    """
+
+    class State(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        HELD = "held", "Held"
+
+    summary = models.CharField(
+        max_length=300, help_text="One or two sentences for the catalogue and the calendar."
+    )
+    body = StreamField(BodyBlock(), blank=True)
+    topics = ParentalManyToManyField(Topic, blank=True, related_name="webinars")
+    language = models.CharField(max_length=2, choices=LANGUAGES, default="en")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="The zone the webinar is given in, e.g. Europe/Brussels.",
+    )
+    capacity = models.PositiveIntegerField(
+        default=default_capacity, help_text="Places; past this, registrants join a waiting list."
+    )
+    registration_opens = models.DateTimeField(
+        null=True, blank=True, help_text="Leave empty to open registration when published."
+    )
+    registration_closes = models.DateTimeField(
+        null=True, blank=True, help_text="Leave empty to close registration when it starts."
+    )
+    speaker_consents_to_recording = models.BooleanField(
+        "the speaker agreed to be recorded", default=False
+    )
+    recorded = models.BooleanField(
+        "record it", default=False, help_text="Only with the speaker's consent."
+    )
+    recording_public = models.BooleanField(
+        "everyone may watch the recording",
+        default=False,
+        help_text="Only if the speaker agreed; otherwise only registrants see it.",
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SCHEDULED)
+    recording_url = models.URLField(max_length=500, blank=True)
+    recording_password = models.CharField(max_length=64, blank=True)
+    recording_added_at = models.DateTimeField(null=True, blank=True, editable=False)
+    recording_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    attendance_read_at = models.DateTimeField(null=True, blank=True, editable=False)
+    booking = models.OneToOneField(
+        WebexBooking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="webinar",
+    )
+    calendar_uid = models.CharField(max_length=255, blank=True, editable=False)
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+
+    content_panels = [
+        *Page.content_panels,
+        FieldPanel("summary"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("start"), FieldPanel("end")]),
+                FieldPanel("time_zone"),
+                FieldPanel("language"),
+                FieldPanel("state"),
+            ],
+            "When",
+        ),
+        InlinePanel("speakers", label="Speakers", min_num=1),
+        FieldPanel("topics"),
+        FieldPanel("body"),
+        MultiFieldPanel(
+            [
+                FieldPanel("capacity"),
+                FieldRowPanel(
+                    [FieldPanel("registration_opens"), FieldPanel("registration_closes")]
+                ),
+            ],
+            "Registration",
+        ),
+        MultiFieldPanel(
+            [
+                FieldPanel("speaker_consents_to_recording"),
+                FieldPanel("recorded"),
+                FieldPanel("recording_public"),
+                FieldPanel("recording_url"),
+                FieldPanel("recording_password"),
+            ],
+            "Recording",
+        ),
+    ]
+    search_fields = [
+        *Page.search_fields,
+        index.SearchField("summary"),
+        index.FilterField("start"),
+        index.FilterField("language"),
+        index.FilterField("state"),
+    ]
+    parent_page_types = ["events.WebinarIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = "webinar"
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.start and self.end and self.end <= self.start:
+            errors["end"] = "The webinar must end after it starts."
+        if self.recorded and not self.speaker_consents_to_recording:
+            errors["recorded"] = "A webinar is recorded only if the speaker agreed to it."
+        if self.recording_public and not self.speaker_consents_to_recording:
+            errors["recording_public"] = (
+                "The recording is shown to everyone only if the speaker agreed to it."
+            )
+        opens, closes = self.registration_opens, self.registration_closes
+        if opens and closes and closes <= opens:
+            errors["registration_closes"] = "Registration must close after it opens."
+        if self.registration_closes and self.end and self.registration_closes > self.end:
+            errors["registration_closes"] = "Registration must close before the webinar ends."
+        if errors:
+            raise ValidationError(errors)
+
+
+class WebinarSpeaker(Orderable):
+    """A speaker of a webinar: a clinician of the directory, or a name typed in."""
+
+    page = ParentalKey(WebinarPage, on_delete=models.CASCADE, related_name="speakers")
+    clinician = models.ForeignKey(
+        "directory.Clinician",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="A clinician of the directory, or leave empty and type a name.",
+    )
+    name = models.CharField(max_length=200, blank=True)
+    affiliation = models.CharField(max_length=200, blank=True, help_text="e.g. the hospital.")
+
+    panels = [FieldPanel("clinician"), FieldPanel("name"), FieldPanel("affiliation")]
+
+    def clean(self):
+        super().clean()
+        if not self.clinician_id and not self.name.strip():
+            raise ValidationError({"name": "Choose a clinician or type the speaker's name."})
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        if self.name.strip():
+            return self.name.strip()
+        return str(self.clinician) if self.clinician_id else ""
+
+
+def new_cancel_token():
+    return secrets.token_urlsafe(32)
+
+
+class Registration(models.Model):
+    """One person's place (or place in line) at a webinar.
+
+    At most one registration per webinar and email that is not cancelled (a constraint, so two
+    requests at once cannot both make one). The waiting list is served in ``queued_at`` order.
+    ``cancel_token`` is in every email to the registrant: the link that gives up the place
+    without signing in.
+    """
+
+    class Status(models.TextChoices):
+        UNCONFIRMED = "unconfirmed", "Email not confirmed yet"
+        CONFIRMED = "confirmed", "Registered"
+        WAITING = "waiting", "On the waiting list"
+        CANCELLED = "cancelled", "Cancelled"
+
+    webinar = models.ForeignKey(WebinarPage, on_delete=models.CASCADE, related_name="registrations")
+    clinician = models.ForeignKey(
+        "directory.Clinician",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="webinar_registrations",
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(max_length=254)
+    profession = models.CharField(max_length=120, blank=True)
+    country = models.ForeignKey(
+        "directory.Country", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    privacy_version = models.CharField(max_length=80, blank=True)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.UNCONFIRMED, db_index=True
+    )
+    cancel_token = models.CharField(
+        max_length=64, unique=True, default=new_cancel_token, editable=False
+    )
+    # The email confirmation code (hashed), as enrolment does it.
+    code_hash = models.CharField(max_length=128, blank=True, editable=False)
+    code_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    code_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+
+    queued_at = models.DateTimeField(default=timezone.now, db_index=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # Who gave the place up: the registrant, the helpdesk, or the webinar's cancellation.
+    cancelled_by = models.CharField(max_length=20, blank=True)
+
+    webex_registrant_id = models.CharField(max_length=100, blank=True, editable=False)
+    join_link = models.URLField(max_length=1000, blank=True, editable=False)
+    attended = models.BooleanField(null=True, blank=True)
+    minutes_attended = models.PositiveIntegerField(null=True, blank=True)
+    erased = models.BooleanField(default=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["queued_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["webinar", "email"],
+                condition=~models.Q(status="cancelled"),
+                name="one_live_registration_per_email",
+            )
+        ]
+        indexes = [models.Index(fields=["webinar", "status", "queued_at"])]
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name} – {self.webinar.title}"
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def holds_place(self):
+        return self.status == self.Status.CONFIRMED
+
+
+class Reminder(models.Model):
+    """A reminder sent to one registrant: the unique constraint makes each kind go out once,
+    even when two `send_reminders` run at the same time."""
+
+    class Kind(models.TextChoices):
+        DAY = "day", "24 hours before"
+        HOUR = "hour", "1 hour before"
+
+    registration = models.ForeignKey(
+        Registration, on_delete=models.CASCADE, related_name="reminders"
+    )
+    kind = models.CharField(max_length=4, choices=Kind.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["registration", "kind"], name="one_reminder_per_kind")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to registration {self.registration_id}"
+
+
+class WebinarProposal(models.Model):
+    """A clinician's offer to give a webinar, and where the helpdesk has got with it."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        ANNOUNCED = "announced", "Announced to the list"
+        SCHEDULED = "scheduled", "Scheduled"
+        DECLINED = "declined", "Declined"
+
+    proposer = models.ForeignKey(
+        "directory.Clinician",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="webinar_proposals",
+    )
+    title = models.CharField("topic", max_length=200)
+    abstract = models.TextField(max_length=4000)
+    language = models.CharField(max_length=2, choices=LANGUAGES, default="en")
+    topics = models.ManyToManyField(Topic, blank=True, related_name="proposals")
+    # [{"start": ISO 8601, "end": ISO 8601}, ...] in the proposer's zone, aware.
+    available_slots = models.JSONField(default=list)
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
+    wants_recording = models.BooleanField("should be recorded", default=False)
+    recording_consent = models.BooleanField("the speaker agrees to be recorded", default=False)
+    recording_consent_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.NEW, db_index=True
+    )
+    helpdesk_note = models.TextField(blank=True, help_text="Seen by the helpdesk only.")
+    decline_reason = models.TextField(blank=True, help_text="Sent to the proposer.")
+    webinar = models.OneToOneField(
+        WebinarPage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="proposal",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.title
