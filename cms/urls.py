@@ -62,6 +62,7 @@ urlpatterns = [
         name="mail_tracking_webhook",
     ),
     path("", include("directory.urls")),
+    path("", include("events.urls")),
     # Wagtail's shared-password forms (never offered, see home/members.py) take no password.
     re_path(
         r"^(?:_util|documents)/authenticate_with_password/",

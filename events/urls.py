@@ -1,0 +1,13 @@
+"""The public addresses of the events app (DESIGN.md "Interfaces"): /webinars/feed.ics,
+/webinars/propose/, /webinars/<slug>/register/ and the links sent by email. Wagtail serves the
+catalogue and the webinar pages themselves (/webinars/, /webinars/<slug>/)."""
+
+from django.urls import include, path
+
+app_name = "events"
+
+urlpatterns = [
+    path("", include("events.urls_catalogue")),
+    path("", include("events.urls_proposals")),
+    path("", include("events.urls_registration")),
+]

@@ -1,0 +1,3 @@
+"""Addresses of the webinar catalogue (included by events/urls.py, in its namespace)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Addresses of the webinar proposals (included by events/urls.py, in its namespace)."""
+
+urlpatterns = []
