@@ -9,6 +9,7 @@ from django.db import connection, connections
 
 from directory import models
 from directory.models import Clinician, Country, Hospital
+from directory.services import contact_persons
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="row locks need PostgreSQL (SQLite ignores them)"
@@ -16,19 +17,20 @@ pytestmark = pytest.mark.skipif(
 
 
 def race(hospital_id, monkeypatch):
-    """Two threads each save a new contact person; both count the places before either saves."""
+    """Two threads each save a new contact person; both count the places before either saves.
+    Clinician.save() asks the service (contact_persons.reserve), which counts in has_room."""
     both_counted = threading.Barrier(2, timeout=2)
-    original = models.contact_persons_of
+    original = contact_persons.has_room
 
-    def counting_in_step(hospital_pk):
-        result = original(hospital_pk)
+    def counting_in_step(hospital_pk, exclude=None):
+        result = original(hospital_pk, exclude)
         # Wait for the other thread, so that without a lock both see the same free place; with
         # the lock the other thread is held at the row lock and the wait times out.
         with contextlib.suppress(threading.BrokenBarrierError):
             both_counted.wait()
         return result
 
-    monkeypatch.setattr(models, "contact_persons_of", counting_in_step)
+    monkeypatch.setattr(contact_persons, "has_room", counting_in_step)
     outcomes = []
 
     def enrol(number):
@@ -75,7 +77,7 @@ def hospital_with_one_contact(transactional_db):
 
 def test_only_one_of_two_simultaneous_contacts_is_saved(hospital_with_one_contact, monkeypatch):
     assert race(hospital_with_one_contact.pk, monkeypatch) == ["refused", "saved"]
-    assert models.contact_persons_of(hospital_with_one_contact.pk).count() == 2
+    assert contact_persons.holders(hospital_with_one_contact.pk).count() == 2
 
 
 def test_without_the_row_lock_both_would_be_saved(hospital_with_one_contact, monkeypatch):
@@ -84,4 +86,4 @@ def test_without_the_row_lock_both_would_be_saved(hospital_with_one_contact, mon
         models.Hospital.objects, "select_for_update", lambda: models.Hospital.objects.all()
     )
     assert race(hospital_with_one_contact.pk, monkeypatch) == ["saved", "saved"]
-    assert models.contact_persons_of(hospital_with_one_contact.pk).count() == 3
+    assert contact_persons.holders(hospital_with_one_contact.pk).count() == 3

@@ -89,3 +89,52 @@ def test_one_message_in_the_admin_and_at_enrolment(client, helpdesk, brussels):
     )
     assert response.status_code == 200
     assert contact_persons.message(brussels) in response.context["form"].errors["role"]
+
+
+@pytest.mark.django_db
+def test_the_model_asks_the_service_and_says_its_message(brussels, monkeypatch):
+    """Clinician.clean() and save() count nothing themselves: they ask the service, so the rule
+    and its wording change in one place."""
+    monkeypatch.setattr(contact_persons, "has_room", lambda hospital_id, exclude=None: False)
+    monkeypatch.setattr(
+        contact_persons, "message", lambda hospital, public=False: f"Full: {hospital}"
+    )
+    newcomer = Clinician(
+        first_name="Only",
+        last_name="One",
+        email="only@example.eu",
+        hospital=brussels,
+        role=Clinician.Role.CONTACT_PERSON,
+    )
+    with pytest.raises(ValidationError) as cleaned:
+        newcomer.clean()
+    assert cleaned.value.message_dict["role"] == ["Full: Hôpital Erasme, Brussels"]
+    with pytest.raises(ValidationError) as saved:
+        newcomer.save()
+    assert saved.value.message_dict["role"] == ["Full: Hôpital Erasme, Brussels"]
+    assert not Clinician.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_full_hospital_is_said_one_way_by_the_model_and_the_service(brussels):
+    person(brussels, "one@example.eu")
+    person(brussels, "two@example.eu")
+    third = Clinician(
+        first_name="Third",
+        last_name="Person",
+        email="three@example.eu",
+        hospital=brussels,
+        role=Clinician.Role.CONTACT_PERSON,
+    )
+    with pytest.raises(ValidationError) as cleaned:
+        third.clean()
+    with pytest.raises(ValidationError) as saved:
+        third.save()
+    expected = [contact_persons.message(brussels)]
+    assert cleaned.value.message_dict["role"] == expected
+    assert saved.value.message_dict["role"] == expected
+    # A suspended contact person holds no place, in the model as in the service.
+    third.status = Clinician.Status.SUSPENDED
+    third.clean()
+    third.save()
+    assert Clinician.objects.filter(email="three@example.eu").exists()

@@ -7,15 +7,20 @@ person holds no place; approving them again takes one.
 ``has_room`` and ``message`` are for forms, to say it nicely before anything is written. The check
 that counts is ``reserve``/``lock_and_count``: they lock the hospital rows (select_for_update),
 so two writers cannot both take the last place. Lock order: hospital rows (by id) before
-clinician rows, as Clinician.save() does.
+clinician rows. Clinician.clean() and Clinician.save() ask here too (save() calls ``reserve``,
+the last word for a writer that did not).
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from directory.models import MAX_CONTACT_PERSONS, TOO_MANY_CONTACTS, Clinician, Hospital
+from directory.models import MAX_CONTACT_PERSONS, Clinician, Hospital
 
 PUBLIC_ADVICE = "Choose “Case manager” or “Other”, or ask the helpdesk."
+STAFF_ADVICE = (
+    "a hospital names at most two contact persons. "
+    "Choose another role, or change one of them first."
+)
 
 
 def holders(hospital_id=None, exclude=None, hospital_ids=None):
@@ -46,8 +51,7 @@ def message(hospital, public=False):
             f"{hospital} already has {MAX_CONTACT_PERSONS} contact persons and a hospital names "
             f"at most two. {PUBLIC_ADVICE}"
         )
-    # The wording of Clinician.clean(), which the admin forms show first.
-    return f"{hospital} already has {MAX_CONTACT_PERSONS} contact persons; {TOO_MANY_CONTACTS}"
+    return f"{hospital} already has {MAX_CONTACT_PERSONS} contact persons; {STAFF_ADVICE}"
 
 
 def refusal(hospital, public=False):
