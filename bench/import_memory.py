@@ -61,7 +61,7 @@ def generate(folder, rows):
 MEASURE = """
 import sys, tracemalloc, django
 django.setup()
-from directory.services.imports import read_rows
+from directory.services.import_reading import read_rows
 path, how = sys.argv[1], sys.argv[2]
 tracemalloc.start()
 if how == "bytes":

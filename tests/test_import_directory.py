@@ -1,4 +1,5 @@
-"""The directory import (directory/services/imports.py) and `manage.py import_directory`."""
+"""The directory import (directory/services/imports.py and the import_*.py modules it uses)
+and `manage.py import_directory`."""
 
 import csv
 import io
@@ -12,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from wagtail.search.backends import get_search_backend
 
 from directory.models import Clinician, Country, Hospital
+from directory.services import contact_persons
 from directory.services.imports import (
     DirectoryImportError,
-    mis_decoding,
     plan_import,
     read_rows,
     run_import,
@@ -363,22 +364,15 @@ def test_mis_decoded_text_is_kept_and_warned_about_with_row_and_column(tmp_path)
 
     assert report.ok and report.written
     assert issues(report.warnings) == {(2, "city"), (3, "last_name"), (4, "hospital")}
-    assert "München" in str(next(w for w in report.warnings if w.row == 2))
+    # Where, what it looks like, what it probably should be, and what to do.
+    munich = str(next(w for w in report.warnings if w.row == 2))
+    assert munich.startswith("row 2, column city: 'MÃ¼nchen' looks like UTF-8 text read as")
+    assert "probably should be 'München'" in munich and "kept as given" in munich
+    assert 'save it as "CSV UTF-8"' in munich
+    assert "probably should be 'čapek'" in str(next(w for w in report.warnings if w.row == 3))
+    assert "U+FFFD" in str(next(w for w in report.warnings if w.row == 4))
     assert Hospital.objects.filter(city="MÃ¼nchen").exists()  # kept as given
     assert Clinician.objects.filter(last_name="Ä\x8dapek").exists()
-
-
-def test_mis_decoding_detector_on_its_own():
-    assert mis_decoding("MÃ¼nchen")
-    assert mis_decoding("école".encode().decode("cp1252")) == (
-        "looks like UTF-8 read as Windows-1252 (perhaps 'école')"
-    )
-    assert mis_decoding("Ä\x8d")  # č, with a byte that Windows-1252 leaves undefined
-    assert mis_decoding("Αθήνα".encode().decode("cp1252"))
-    assert mis_decoding("Łódź".encode().decode("latin-1"))
-    assert mis_decoding("O\u2019Brien") is None
-    for fine in ["München", "Łódź", "Αθήνα", "MÍŠA", "ŠKODA", "São Paulo", "Ærøskøbing", "Straße"]:
-        assert mis_decoding(fine) is None, fine
 
 
 @pytest.mark.django_db
@@ -631,6 +625,9 @@ def test_a_third_contact_person_in_the_file_is_refused(tmp_path):
     [error] = report.errors
     assert (error.row, error.column) == (4, "role")
     assert "at most two" in error.message
+    # The rule's one wording, as enrolment and the admin say it (services/contact_persons.py).
+    assert error.message.startswith(contact_persons.message("UZ Leuven, Leuven (BE)"))
+    assert "p1@uzleuven.be, p2@uzleuven.be" in error.message  # who holds the two places
 
     # Without the third row, the file imports: the limit is what refused it.
     report = run_import(write_csv(tmp_path, rows[:2], name="two.csv"))
@@ -848,7 +845,11 @@ def test_command_with_a_bad_row_fails_and_writes_nothing(tmp_path):
 @pytest.mark.django_db
 def test_command_prints_warnings_with_row_and_column(tmp_path):
     output = command(write_csv(tmp_path, [row("DE", "Klinikum", "MÃ¼nchen")]))
-    assert "warning: row 2, column city: looks like UTF-8 read as Windows-1252" in output
+    assert (
+        "warning: row 2, column city: 'MÃ¼nchen' looks like UTF-8 text read as Windows-1252"
+        in output
+    )
+    assert "probably should be 'München'" in output and '"CSV UTF-8"' in output
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
 from directory.models import Clinician, DirectoryImportRun, Hospital
-from directory.services import import_runs, imports
+from directory.services import import_reading, import_runs
 from tests.task_support import DATABASE_TASKS, keep_test_connection, run_worker
 
 from .test_directory_import_admin import GOOD, token_of
@@ -41,14 +41,14 @@ def post_upload(client, text, name="directory.csv"):
 @pytest.mark.django_db
 def test_the_upload_request_reads_no_row_and_queues_the_check(helpdesk, monkeypatch):
     records_read = []
-    csv_records = imports._csv_records
+    csv_records = import_reading._csv_records
 
     def counting(file, filename):
         for record in csv_records(file, filename):
             records_read.append(record)
             yield record
 
-    monkeypatch.setattr(imports, "_csv_records", counting)
+    monkeypatch.setattr(import_reading, "_csv_records", counting)
     response = post_upload(helpdesk, GOOD)
     assert response.status_code == 302
     assert records_read == []  # not even the header: the rows are the worker's

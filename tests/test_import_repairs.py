@@ -1,5 +1,5 @@
 """A real list imports whole: messy optional cells are repaired or left empty with a warning
-(directory/services/imports.py), and only what makes a row unusable is an error."""
+(directory/services/import_websites.py, import_cells.py), and only what makes a row unusable is an error."""
 
 import io
 
@@ -211,9 +211,9 @@ def test_a_contact_place_taken_while_the_file_was_checked_stops_the_write(tmp_pa
 
 @pytest.mark.django_db
 def test_progress_is_reported_while_rows_are_checked(tmp_path, monkeypatch):
-    from directory.services import imports
+    from directory.services import import_matching
 
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 5)
+    monkeypatch.setattr(import_matching, "PROGRESS_EVERY", 5)
     calls = []
     rows = [row("DE", f"Klinik {n}", "Berlin") for n in range(12)]
     run_import(write_csv(tmp_path, rows), progress=lambda done, total: calls.append((done, total)))

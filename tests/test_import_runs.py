@@ -11,7 +11,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from directory.models import Clinician, Country, DirectoryImportRun, Hospital
-from directory.services import import_runs, imports
+from directory.services import import_matching, import_runs, imports
 from directory.services.access import national_contact_point_group_name
 
 from .test_directory_import_admin import BAD_ROW, GOOD, token_of
@@ -228,12 +228,12 @@ def test_progress_is_saved_outside_any_transaction_and_the_write_is_one(settings
         seen.append(("progress", connection.in_atomic_block))
         DirectoryImportRun.objects.filter(pk=run.pk).update(rows_done=done, rows_total=total)
 
-    imports.PROGRESS_EVERY, every = 10, imports.PROGRESS_EVERY
+    import_matching.PROGRESS_EVERY, every = 10, import_matching.PROGRESS_EVERY
     imports._write = write
     try:
         imports.run_import(tmp_path / "big.csv", progress=checked)
     finally:
-        imports._write, imports.PROGRESS_EVERY = original, every
+        imports._write, import_matching.PROGRESS_EVERY = original, every
     assert seen == [("progress", False)] * 4 + [("write", True)]
     assert Hospital.objects.count() == 31
 

@@ -28,14 +28,9 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from directory.models import DirectoryImportRun
-from directory.services.imports import (
-    CREATED,
-    INVALID,
-    UNCHANGED,
-    UPDATED,
-    DirectoryImportError,
-    run_import,
-)
+from directory.services.import_reading import DirectoryImportError
+from directory.services.import_report import CREATED, INVALID, UNCHANGED, UPDATED
+from directory.services.imports import run_import
 
 logger = logging.getLogger(__name__)
 
