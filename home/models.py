@@ -177,7 +177,14 @@ class SiteSettings(BaseSiteSetting):
     retention_days = models.PositiveIntegerField(
         default=30,
         validators=[MinValueValidator(1), MaxValueValidator(3650)],
-        help_text="Days after a case conference before its request text is erased.",
+        help_text=(
+            "How many days the site keeps what it needs only for a while. After that many days it "
+            "erases: the text and attachments of emails sent (the log still shows who was sent "
+            "what, when, and whether it arrived); spreadsheets uploaded to import the directory; "
+            "the mail provider's delivery reports once recorded; and, as features are added, what "
+            "they keep for this period (such as the text of case conference requests, counted "
+            "from the conference). The directory's names and contact details are not affected."
+        ),
     )
 
     panels = [

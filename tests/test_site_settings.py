@@ -45,3 +45,19 @@ def test_helpdesk_edits_settings_and_editors_cannot(client, home_page, make_staf
     assert response.status_code == 302
     settings = SiteSettings.for_site(site)
     assert (settings.participant_limit, settings.retention_days) == (250, 14)
+
+
+@pytest.mark.django_db
+def test_retention_help_says_what_is_erased_after_that_many_days(client, home_page, make_staff):
+    """purge_expired applies retention_days to more than case-conference requests (cms/retention.py):
+    the settings form says what goes, in words a policy official reads."""
+    from bs4 import BeautifulSoup
+
+    help_text = str(SiteSettings._meta.get_field("retention_days").help_text)
+    for what in ("emails", "attachments", "spreadsheets", "delivery reports", "case conference"):
+        assert what in help_text, what
+    client.force_login(make_staff("hd", "Helpdesk"))
+    site = home_page.get_site()
+    form = client.get(reverse("wagtailsettings:edit", args=["home", "sitesettings", site.pk]))
+    shown = BeautifulSoup(form.content, "html.parser").get_text(" ", strip=True)
+    assert " ".join(help_text.split()) in " ".join(shown.split())
