@@ -23,7 +23,6 @@ from home.models import PrivacyStatementPage
 from home.pagecache import current_generation, mark_cacheable
 
 COMBOBOX_LIMIT = 20
-COMBOBOX_MAX_AGE = 300
 # What json.dumps leaves as it is and an HTML parser would not (as django.utils.html.json_script).
 JSON_ESCAPES = str.maketrans({"<": "\\u003C", ">": "\\u003E", "&": "\\u0026"})
 BLANK_FORM_KEY = "directory:enrol-blank-form:{host}:{generation}"
@@ -136,7 +135,10 @@ def enrol_hospitals(request):
     or city matches ?q=, at most COMBOBOX_LIMIT, with the number found.
 
     Names and cities only (and the id the form posts back); the same for everyone, so the page
-    cache and browsers keep it, and a hospital's change drops it (directory/signals.py).
+    cache keeps it and a hospital's change drops it (directory/signals.py). Its Cache-Control is
+    the page cache's, as for any public page: `public, max-age=0, s-maxage=N` on what it stores,
+    `private, no-cache` on anything else; no browser lifetime of its own, which no
+    invalidation could reach.
     """
     country = country_for_code(request.GET.get("country"))
     if country is None:
@@ -145,15 +147,13 @@ def enrol_hospitals(request):
     found = hospitals_matching(country, query)
     rows, total = first_found(found.values_list("pk", "name", "city"), COMBOBOX_LIMIT)
     mark_cacheable(request, query_params=("country", "q"))
-    response = _json(
+    return _json(
         {
             "country": country.code,
             "total": total,
             "hospitals": [{"id": pk, "name": name, "city": city} for pk, name, city in rows],
         }
     )
-    response["Cache-Control"] = f"public, max-age={COMBOBOX_MAX_AGE}"
-    return response
 
 
 def _json(data, status=200):

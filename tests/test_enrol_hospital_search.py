@@ -317,15 +317,41 @@ def test_json_without_a_country_says_what_to_do(client, db):
     assert hospitals_json(client, country="XX", q="a")[0].status_code == 400
 
 
-def test_json_is_cacheable_and_cached(client, belgium, django_assert_num_queries):
+def cache_control(response):
+    """The Cache-Control directives as {name: value or True}."""
+    found = {}
+    for part in response.get("Cache-Control", "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name:
+            found[name.lower()] = value or True
+    return found
+
+
+def test_json_is_cacheable_and_cached(client, belgium, django_assert_num_queries, settings):
+    """Public hospital names only, so stored as every page the page cache keeps: a shared cache
+    may keep it as long as the page cache does (s-maxage), browsers ask again (max-age=0), so a
+    hospital's change reaches the next keystroke."""
     first = client.get("/enrol/hospitals/", {"country": "BE", "q": "erasme"})
     assert first["X-Page-Cache"] == "miss"
-    assert first["Cache-Control"] == "public, max-age=300"
+    stored = {"public": True, "max-age": "0", "s-maxage": str(settings.CMSS_PAGE_CACHE_SECONDS)}
+    assert cache_control(first) == stored
     with django_assert_num_queries(0):
         again = client.get("/enrol/hospitals/?q=erasme&country=BE&unused=")
     assert again["X-Page-Cache"] == "hit"
     assert again.content == first.content
-    assert again["Cache-Control"] == "public, max-age=300"
+    assert cache_control(again) == stored
+
+
+def test_json_the_page_cache_does_not_store_is_private(client, belgium, make_staff):
+    """What the page cache does not keep, no shared cache keeps either: an unread parameter,
+    a refusal, a signed-in visitor."""
+    unread = client.get("/enrol/hospitals/", {"country": "BE", "q": "erasme", "utm": "x"})
+    refused = client.get("/enrol/hospitals/", {"q": "erasme"})
+    client.force_login(make_staff("ed", "Editors"))
+    signed_in = client.get("/enrol/hospitals/", {"country": "BE", "q": "erasme"})
+    for response in (unread, refused, signed_in):
+        assert "X-Page-Cache" not in response
+        assert cache_control(response) == {"private": True, "no-cache": True}, response
 
 
 # --- /hospitals/: search and page cache
