@@ -112,3 +112,15 @@ def test_a_mis_decoding_that_cannot_be_undone_is_flagged_without_a_guess():
         str(problem)
         == "'Brno â€' looks like mis-decoded text; what it should be cannot be told for sure"
     )
+
+
+def test_windows_1252_text_read_as_latin_1_is_told_apart():
+    # The euro sign's Windows-1252 byte, read as Latin-1, is a C1 control character.
+    problem = mis_decoding("Preis 100 \x80")
+    assert (problem.probably, problem.written_in, problem.read_as) == (
+        "Preis 100 €",
+        "Windows-1252",
+        "Latin-1 (ISO 8859-1)",
+    )
+    assert not problem.utf8_read_as_another  # its control character is no trace of a letter
+    assert mis_decoding("MÃ¼nchen").utf8_read_as_another

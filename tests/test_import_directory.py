@@ -376,6 +376,20 @@ def test_mis_decoded_text_is_kept_and_warned_about_with_row_and_column(tmp_path)
 
 
 @pytest.mark.django_db
+def test_a_control_character_that_is_no_trace_of_a_letter_is_removed_with_a_warning(tmp_path):
+    # Windows-1252's euro sign read as Latin-1: a C1 control character, which is not kept.
+    rows = [row("DE", "Klinik \x80", "Berlin")]
+    report = run_import(write_csv(tmp_path, rows))
+
+    assert report.written
+    [warning] = report.warnings
+    assert (warning.row, warning.column) == (2, "hospital")
+    assert "probably should be 'Klinik €'" in warning.message
+    assert "kept without its control characters" in warning.message
+    assert Hospital.objects.get().name == "Klinik"
+
+
+@pytest.mark.django_db
 def test_country_spellings(tmp_path):
     rows = [
         row("EL", "Evangelismos", "Athens"),

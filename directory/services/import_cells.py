@@ -61,16 +61,14 @@ def cleaned_values(source, outcome):
                 "and import it again",
             )
         problem = mis_decoding(raw) if raw and not raw.isascii() else None
+        # Control characters go, but in UTF-8 read as Windows-1252 the C1 ones are what is left
+        # of the original letters: that text is kept as given, for a person to correct.
+        cleaned = clean_text(raw, keep_c1=bool(problem and problem.utf8_read_as_another))
         if problem:
-            warn(outcome, name, f"{problem}. It was kept as given: {SAVE_AS_UTF8}")
-        # Control characters go; C1 ones stay in text kept as given above (they are its trace).
-        cleaned = clean_text(raw, keep_c1=bool(problem))
-        if cleaned != raw and "\x00" not in raw and has_control_characters(raw):
-            outcome.warnings.append(
-                RowIssue(
-                    source.number, name, "held invisible control characters, which were removed"
-                )
-            )
+            kept = "kept as given" if cleaned == raw else "kept without its control characters"
+            warn(outcome, name, f"{problem}. It was {kept}: {SAVE_AS_UTF8}")
+        elif cleaned != raw and "\x00" not in raw and has_control_characters(raw):
+            warn(outcome, name, "held invisible control characters, which were removed")
         raw = cleaned
         # Every column is a single line: line breaks and doubled spaces inside a cell are dropped.
         value = " ".join(raw.split())

@@ -24,14 +24,18 @@ _ENCODING_ONLY = ftfy.TextFixerConfig(
     remove_control_chars=False,
     normalization=None,
 )
-# ftfy's names for the encodings a text was read as, in words a spreadsheet user knows.
-_READ_AS = {
+# ftfy's names for encodings, in words a spreadsheet user knows. Latin-1 and Windows-1252 agree on
+# every letter, so UTF-8 read as either is named as one.
+_NAMES = {
+    "utf-8": "UTF-8",
     "latin-1": "Windows-1252 (Latin-1)",
     "sloppy-windows-1252": "Windows-1252 (Latin-1)",
-    "windows-1252": "Windows-1252 (Latin-1)",
+    "windows-1252": "Windows-1252",
     "sloppy-windows-1250": "Windows-1250 (Central European)",
+    "windows-1250": "Windows-1250 (Central European)",
     "iso-8859-2": "ISO 8859-2 (Central European)",
     "sloppy-windows-1251": "Windows-1251 (Cyrillic)",
+    "windows-1251": "Windows-1251 (Cyrillic)",
     "macroman": "Mac Roman",
     "cp437": "the DOS code page 437",
 }
@@ -45,13 +49,21 @@ SAVE_AS_UTF8 = (
 @dataclass(frozen=True)
 class MisDecoding:
     """Why `text` looks mis-decoded: `probably` is what it should say (None when that cannot be
-    told), `read_as` the encoding it was wrongly read as (None when not known), `lost` whether it
-    holds U+FFFD, the mark of a character dropped by an earlier decoding."""
+    told), `written_in` the encoding it was written in and `read_as` the one it was wrongly read
+    as (None when not known), `lost` whether it holds U+FFFD, the mark of a character dropped by
+    an earlier decoding."""
 
     text: str
     probably: str | None = None
     read_as: str | None = None
+    written_in: str | None = None
     lost: bool = False
+
+    @property
+    def utf8_read_as_another(self):
+        """Whether this is UTF-8 read as a single-byte code page, whose leftover C1 control
+        characters are the trace of the original letters (the import keeps them as given)."""
+        return self.written_in == "UTF-8" and self.probably is not None
 
     def __str__(self):
         if self.lost:
@@ -59,7 +71,10 @@ class MisDecoding:
                 f"{self.text!r} holds U+FFFD (�), a character lost when the text was decoded "
                 "on its way here; what it was cannot be told"
             )
-        how = f"UTF-8 text read as {self.read_as}" if self.read_as else "mis-decoded text"
+        if self.read_as and self.written_in:
+            how = f"{self.written_in} text read as {self.read_as}"
+        else:
+            how = "mis-decoded text"
         if self.probably is None:
             return f"{self.text!r} looks like {how}; what it should be cannot be told for sure"
         return f"{self.text!r} looks like {how}; it probably should be {self.probably!r}"
@@ -79,15 +94,23 @@ def mis_decoding(text):
         return MisDecoding(text, lost=True)
     fixed, steps = ftfy.fix_and_explain(text, _ENCODING_ONLY)
     if fixed != text:
-        encodings = [argument for step, argument in steps if step == "encode"]
-        read_as = _READ_AS.get(encodings[0], encodings[0]) if encodings else None
-        return MisDecoding(text, fixed, read_as)
+        # ftfy undoes the last wrong reading first: its first encode step names what the text was
+        # read as, the decode after it what it was written in.
+        read_as = next((arg for step, arg in steps if step == "encode"), None)
+        written_in = next((arg for step, arg in steps if step == "decode"), None)
+        if read_as == "latin-1" and written_in and written_in != "utf-8":
+            read_as = "Latin-1 (ISO 8859-1)"  # Windows-1252 text read as Latin-1: tell them apart
+        return MisDecoding(text, fixed, _name(read_as), _name(written_in))
     whole = _read_back(text)
     if whole is not None:
-        return MisDecoding(text, whole, _READ_AS[_WINDOWS_1252])
+        return MisDecoding(text, whole, _name(_WINDOWS_1252), "UTF-8")
     if ftfy.badness.is_bad(text):
         return MisDecoding(text)  # bad, though ftfy cannot say what it was
     return None
+
+
+def _name(encoding):
+    return _NAMES.get(encoding, encoding) if encoding else None
 
 
 def _read_back(text):
