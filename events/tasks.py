@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
-from events.models import WebexBooking
+from events.models import Registration, WebexBooking
 from events.services import booking as service
 from events.webex import WebexError
 
@@ -186,3 +186,42 @@ def requeue_stale(minutes=None, now=None):
         _enqueue(task_for(booking), booking.pk)
         handed += 1
     return handed
+
+
+@task(backend=BACKEND, queue_name=QUEUE)
+def register_on_webex(registration_id, attempt=1):
+    """Register confirmed registration `registration_id` on its Webex webinar, with their own
+    join link (see ``events.services.webinars.register_on_webex``); retried with backoff while
+    Webex fails or the webinar is not booked yet."""
+    from events.services import webinars
+
+    try:
+        webinars.register_on_webex(registration_id)
+    except Registration.DoesNotExist:
+        return "gone"
+    except WebexError as error:
+        delay = backoff(attempt, error)
+        if delay is None:
+            logger.error(
+                "Registration %s could not be registered on Webex after %s tries: %s",
+                registration_id,
+                attempt,
+                error,
+            )
+            return "failed"
+        logger.warning(
+            "Registration %s not registered on Webex (try %s), retrying in %ss: %s",
+            registration_id,
+            attempt,
+            delay,
+            error,
+        )
+        _enqueue(register_on_webex, registration_id, attempt=attempt + 1, delay=delay)
+        return "retry"
+    return "registered"
+
+
+def enqueue_registrant(registration_id):
+    """Once the current transaction commits, hand registration `registration_id` to the task
+    that registers it on the Webex webinar."""
+    transaction.on_commit(lambda: _enqueue(register_on_webex, registration_id))

@@ -209,6 +209,8 @@ class FakeWebex:
         parts = path.strip("/").split("/")
         if parts == ["meetings"]:
             return self.create_meeting(data) if method == "POST" else self.list_meetings(query)
+        if parts == ["meetings", "join"] and method == "POST":
+            return self.join(data)
         if parts[0] == "meetings" and len(parts) == 2:
             meeting = self.meetings.get(parts[1])
             if meeting is None:
@@ -395,10 +397,31 @@ class FakeWebex:
             "lastName": data["lastName"],
             "email": data["email"],
             "registrationTime": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "registrationId": str(500_000 + len(self.registrants.get(meeting_id, [])) + 1),
         }
         with self.lock:
             self.registrants.setdefault(meeting_id, []).append(registrant)
         return self.ok(registrant, content_type="application/json")
+
+    def join(self, data):
+        """POST /meetings/join with joinDirectly false: a join link for one person (a
+        registrant of a webinar needs their registrationId)."""
+        meeting = self.meetings.get(data.get("meetingId", ""))
+        if meeting is None:
+            return self.error(404, "Meeting not found.")
+        if data.get("joinDirectly", True) is not False:
+            return self.error(400, "The fake answers only joinDirectly false.")
+        if meeting["scheduledType"] == "webinar":
+            known = {r.get("registrationId") for r in self.registrants.get(meeting["id"], [])}
+            if data.get("registrationId") not in known:
+                return self.error(400, "registrationId is required for this webinar.")
+        token = hashlib.sha256(f"{meeting['id']}|{data.get('email', '')}".encode()).hexdigest()
+        link = (
+            f"https://{SITE}/wbxmjs/joinservice/sites/site/meeting/download/{meeting['id']}"
+            f"?siteurl=site&integrationJoinToken={token}"
+        )
+        expiration = datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=60)
+        return self.ok({"joinLink": link, "expiration": expiration.strftime("%Y-%m-%dT%H:%M:%SZ")})
 
     def list_recordings(self, query):
         q = {k: v[0] for k, v in query.items()}

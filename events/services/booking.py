@@ -164,14 +164,16 @@ def update(booking_id):
     return stored
 
 
-def reschedule(booking_id, **changes):
-    """Change a booking's title, agenda, start or end here, raise its calendar SEQUENCE, and
-    pass the change on to Webex (book() if it is still pending, update() if booked).
+def change(booking_id, **changes):
+    """Change a booking's title, agenda, start, end, time zone or recording here, raise its
+    calendar SEQUENCE, and mark a booked one as owing Webex the change; nothing is sent. For
+    a caller inside a transaction (a webinar's publication), which then hands the booking to
+    its task after commit (events.tasks.enqueue_booking). Returns the booking.
 
-    Raises WebexError (the change is kept here and marked as not yet on Webex),
-    BookingInProgress, and ValueError for a cancelled booking or an unknown field.
+    Raises ValueError for a cancelled booking or an unknown field, and ValidationError for
+    values the booking cannot hold (an end before the start).
     """
-    allowed = {"title", "agenda", "start", "end", "time_zone"}
+    allowed = {"title", "agenda", "start", "end", "time_zone", "record_automatically"}
     if set(changes) - allowed:
         raise ValueError(f"Cannot change {', '.join(sorted(set(changes) - allowed))}.")
     with transaction.atomic():
@@ -185,7 +187,37 @@ def reschedule(booking_id, **changes):
         if booking.status == Status.BOOKED:
             booking.changed_since_booked = True
         booking.save()
+    return booking
+
+
+def reschedule(booking_id, **changes):
+    """Change a booking (see change()) and pass the change on to Webex now (book() if it is
+    still pending, update() if booked).
+
+    Raises WebexError (the change is kept here and marked as not yet on Webex),
+    BookingInProgress, and ValueError for a cancelled booking or an unknown field.
+    """
+    change(booking_id, **changes)
     return retry(booking_id)
+
+
+def request_cancel(booking_id):
+    """Record a booking's cancellation here (status "cancelling", SEQUENCE raised; "cancelled"
+    at once if Webex was never asked), without telling Webex: cancel() or the cancel task does
+    that. Returns the booking. Raises BookingInProgress while a worker holds it (a booking
+    being made now cannot be cancelled until its answer is stored).
+    """
+    with transaction.atomic():
+        booking = WebexBooking.objects.select_for_update().get(pk=booking_id)
+        if booking.status in (Status.CANCELLED, Status.CANCELLING):
+            return booking
+        if booking.is_claimed:
+            raise BookingInProgress(f"Another worker is talking to Webex about “{booking.title}”.")
+        never_sent = booking.status == Status.PENDING and booking.attempts == 0
+        booking.status = Status.CANCELLED if never_sent else Status.CANCELLING
+        booking.sequence += 1
+        booking.save()
+        return booking
 
 
 def cancel(booking_id):
@@ -195,21 +227,9 @@ def cancel(booking_id):
     even if Webex fails. Returns the booking. Raises WebexError (stored on the booking, which
     stays "cancelling" until a retry gets through) and BookingInProgress.
     """
-    with transaction.atomic():
-        booking = WebexBooking.objects.select_for_update().get(pk=booking_id)
-        if booking.status == Status.CANCELLED:
-            return booking
-        if booking.status != Status.CANCELLING:
-            if booking.is_claimed:
-                raise BookingInProgress(
-                    f"Another worker is talking to Webex about “{booking.title}”."
-                )
-            never_sent = booking.status == Status.PENDING and booking.attempts == 0
-            booking.status = Status.CANCELLED if never_sent else Status.CANCELLING
-            booking.sequence += 1
-            booking.save()
-            if never_sent:
-                return booking
+    booking = request_cancel(booking_id)
+    if booking.status == Status.CANCELLED:
+        return booking
 
     booking, claimed = _claim(booking_id, lambda b: b.status == Status.CANCELLING)
     if not claimed:

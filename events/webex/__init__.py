@@ -114,6 +114,8 @@ class Registrant:
     first_name: str
     last_name: str
     status: str = "approved"
+    # Webex's registration id for this person: what their own join link is made with.
+    registration_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,12 @@ class WebexBackend:
 
     def register(self, meeting_id: str, *, email, first_name, last_name) -> Registrant:
         """Register someone for a webinar (meeting_id is the series id)."""
+        raise NotImplementedError
+
+    def join_link(
+        self, meeting_id: str, *, email, display_name, registration_id="", password=""
+    ) -> str:
+        """The link with which one registrant joins a webinar (meeting_id is the series id)."""
         raise NotImplementedError
 
     def list_recordings(self, meeting_series_id: str) -> list[Recording]:

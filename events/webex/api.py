@@ -515,7 +515,31 @@ class WebexAPI(WebexBackend):
             first_name=data.get("firstName", first_name),
             last_name=data.get("lastName", last_name),
             status=data.get("status", "approved"),
+            registration_id=str(data.get("registrationId") or ""),
         )
+
+    def join_link(self, meeting_id, *, email, display_name, registration_id="", password=""):
+        """One registrant's own join link (POST /meetings/join, without the redirect): Webex
+        puts no join link in a registrant's answer. Webex lets such a link expire (60 minutes
+        at most), so whoever sends it asks again close to the time."""
+        body = {
+            "meetingId": meeting_id,
+            "joinDirectly": False,
+            "email": email,
+            "displayName": display_name,
+        }
+        if registration_id:
+            body["registrationId"] = registration_id
+        if password:
+            body["password"] = password
+        data = self._call(
+            "POST",
+            "/meetings/join",
+            what="make the registrant's join link",
+            json=body,
+            required=["joinLink"],
+        )
+        return data["joinLink"]
 
     def list_recordings(self, meeting_series_id, *, since=None, until=None) -> list[Recording]:
         """Every available recording of a meeting series, following `Link: rel="next"`."""
