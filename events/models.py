@@ -20,6 +20,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Orderable, Page
 from wagtail.search import index
 
+from events.panels import WebexBookingPanel
 from home.blocks import BodyBlock
 
 
@@ -312,6 +313,8 @@ class WebinarPage(Page):
             ],
             "Recording",
         ),
+        # Where its Webex webinar has got to (read-only; a failed booking shows, with Retry).
+        WebexBookingPanel(),
     ]
     search_fields = [
         *Page.search_fields,
