@@ -38,8 +38,11 @@ def code_from(message):
     return re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", message.body, re.M).group(1)
 
 
-def test_enrol_records_consent_and_confirmation_moves_to_awaiting(client, privacy_page, hospital):
-    response = client.post("/enrol/", form_data(hospital))
+def test_enrol_records_consent_and_confirmation_moves_to_awaiting(
+    client, privacy_page, hospital, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/enrol/", form_data(hospital))
     assert response.status_code == 302
     clinician = Clinician.objects.get(email="lena.vogel@charite.example.eu")
     assert clinician.status == Clinician.Status.UNCONFIRMED
@@ -57,12 +60,16 @@ def test_enrol_records_consent_and_confirmation_moves_to_awaiting(client, privac
     assert clinician.status == Clinician.Status.AWAITING
 
 
-def test_already_enrolled_gets_same_response_and_another_email(client, privacy_page, hospital):
+def test_already_enrolled_gets_same_response_and_another_email(
+    client, privacy_page, hospital, django_capture_on_commit_callbacks
+):
     Clinician.objects.create(first_name="A", last_name="B", email="known@charite.example.eu")
-    new = client.post("/enrol/", form_data(hospital, email="new@charite.example.eu"))
+    with django_capture_on_commit_callbacks(execute=True):
+        new = client.post("/enrol/", form_data(hospital, email="new@charite.example.eu"))
     new_page = client.get(new["Location"]).content.decode()
     client.cookies.clear()
-    known = client.post("/enrol/", form_data(hospital, email="known@charite.example.eu"))
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post("/enrol/", form_data(hospital, email="known@charite.example.eu"))
     known_page = client.get(known["Location"]).content.decode()
     assert (new.status_code, new["Location"]) == (known.status_code, known["Location"])
     strip = lambda html: re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"|\S+@charite', "", html)  # noqa: E731
@@ -121,8 +128,9 @@ def test_enrolment_is_rate_limited(client, privacy_page, hospital):
     assert "Too many attempts" in response.content.decode()
 
 
-def test_welcome_email_lists_information_package(db, hospital):
+def test_welcome_email_lists_information_package(db, hospital, django_capture_on_commit_callbacks):
     clinician = Clinician.objects.create(first_name="W", last_name="E", email="w@x.eu")
-    send_welcome_email(clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        send_welcome_email(clinician)
     assert mail.outbox[0].to == ["w@x.eu"]
     assert "/information-package/" in mail.outbox[0].body
