@@ -7,7 +7,6 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import transaction
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
@@ -25,23 +24,6 @@ def clean_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def mail_sent_as_after_commit(monkeypatch):
-    """Mail is sent after commit (cms.mail). A test runs inside the test case's transaction,
-    which never commits: when the code under test has no transaction of its own open, run the
-    callback at once, as production's autocommit would. Inside the code's own atomic block it
-    still waits for that block (use django_capture_on_commit_callbacks), and a rollback drops it."""
-
-    def after_commit(func):
-        connection = transaction.get_connection()
-        if all(getattr(block, "_from_testcase", False) for block in connection.atomic_blocks):
-            func()
-        else:
-            transaction.on_commit(func)
-
-    monkeypatch.setattr("cms.mail.services.after_commit", after_commit)
 
 
 def publish(page):

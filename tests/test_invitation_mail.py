@@ -35,24 +35,27 @@ def event(sequence=0, **changes):
     return CalendarEvent(**fields)
 
 
-def sent_message(smtp_server, method, sequence):
+def sent_message(smtp_server, method, sequence, django_capture_on_commit_callbacks):
     filename, content, mimetype = invitation_attachment(event(sequence), method)
-    services.send_mail(
-        "directory/email/welcome",
-        {"clinician": {"full_name": "Νίκος Παπαδόπουλος"}, "sign_in_url": "x", "links": []},
-        "nikos@example.eu",
-        to_name="Νίκος Παπαδόπουλος",
-        kind="invitation",
-        attachments=[(filename, content, mimetype)],
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.send_mail(
+            "directory/email/welcome",
+            {"clinician": {"full_name": "Νίκος Παπαδόπουλος"}, "sign_in_url": "x", "links": []},
+            "nikos@example.eu",
+            to_name="Νίκος Παπαδόπουλος",
+            kind="invitation",
+            attachments=[(filename, content, mimetype)],
+        )
     _, _, raw = smtp_server.received[-1]
     return email.message_from_bytes(raw, policy=email.policy.default), content
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("method, sequence", [("REQUEST", 0), ("REQUEST", 1), ("CANCEL", 2)])
-def test_invitation_mime_structure_as_sent(smtp_server, method, sequence):
-    sent, content = sent_message(smtp_server, method, sequence)
+def test_invitation_mime_structure_as_sent(
+    smtp_server, method, sequence, django_capture_on_commit_callbacks
+):
+    sent, content = sent_message(smtp_server, method, sequence, django_capture_on_commit_callbacks)
     assert sent.get_content_type() == "multipart/mixed"
     body, attachment = sent.get_payload()
     assert body.get_content_type() == "multipart/alternative"

@@ -136,12 +136,15 @@ def test_resend_refuses_a_message_with_a_code(
         services.resend(message)
 
 
-def test_ordinary_mail_still_shows_its_body_and_can_be_resent(helpdesk, db):
+def test_ordinary_mail_still_shows_its_body_and_can_be_resent(
+    helpdesk, db, django_capture_on_commit_callbacks
+):
     from directory.models import Clinician
     from directory.services.enrolment import send_welcome_email
 
     clinician = Clinician.objects.create(first_name="W", last_name="E", email="w@example.eu")
-    message = send_welcome_email(clinician)
+    with django_capture_on_commit_callbacks(execute=True):
+        message = send_welcome_email(clinician)
     message.refresh_from_db()
     assert not message.carries_secret
     assert message.status == Status.SENT and message.body_text
@@ -150,7 +153,8 @@ def test_ordinary_mail_still_shows_its_body_and_can_be_resent(helpdesk, db):
     assert "/information-package/" in inspect
     assert admin_pages(message)["resend"] in helpdesk.get(MAIL_ADMIN).content.decode()
 
-    response = helpdesk.post(admin_pages(message)["resend"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = helpdesk.post(admin_pages(message)["resend"])
     assert response.status_code == 302
     copy = OutgoingMessage.objects.get(resent_from=message)
     assert copy.status == Status.SENT
@@ -211,12 +215,13 @@ def test_retry_mail_purges_codes_left_behind(db, capsys):
     assert "1 expired one-time code(s) not sent" in capsys.readouterr().out
 
 
-def test_a_code_that_fails_for_good_is_blanked(db, smtp_server):
+def test_a_code_that_fails_for_good_is_blanked(db, smtp_server, django_capture_on_commit_callbacks):
     services.close_connection()
     smtp_server.handler.refused = {"gone@example.eu": "550 5.1.1 No such user"}
-    message = services.queue_message(
-        "gone@example.eu", "Code", "Code: FAIL-CODE", kind="t", carries_secret=True
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.queue_message(
+            "gone@example.eu", "Code", "Code: FAIL-CODE", kind="t", carries_secret=True
+        )
     message.refresh_from_db()
     assert message.status == Status.FAILED
     assert "FAIL-CODE" not in message.body_text + message.body_html

@@ -6,6 +6,7 @@ import email.policy
 import pytest
 from django.core import mail
 from django.db import transaction
+from django.utils import timezone
 
 from cms.mail import services
 from cms.mail.models import OutgoingMessage, SuppressedAddress
@@ -58,8 +59,11 @@ def parsed(raw):
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
-def test_a_message_is_logged_and_sent_after_commit(db, enqueued):
-    message = queue()
+def test_a_message_is_logged_and_sent_after_commit(
+    db, django_capture_on_commit_callbacks, enqueued
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     message.refresh_from_db()
     assert message.status == Status.SENT
     assert message.attempts == 1
@@ -90,8 +94,26 @@ def test_commit_after_queuing_sends(db, django_capture_on_commit_callbacks, enqu
     assert len(enqueued) == 1
 
 
-def test_task_run_twice_sends_one_email(db):
-    message = queue()
+def test_nothing_is_sent_or_queued_before_commit(db, django_capture_on_commit_callbacks, enqueued):
+    """Sent after commit, never before: until the transaction that stored the message commits,
+    the row waits as queued, no task is queued and no email has left; the commit sends it."""
+    with django_capture_on_commit_callbacks() as on_commit:
+        with transaction.atomic():
+            message = queue()
+        message.refresh_from_db()
+        assert message.status == Status.QUEUED
+        assert (mail.outbox, enqueued) == ([], [])
+    assert len(on_commit) == 1  # what waits for the commit
+    on_commit[0]()  # the commit
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert enqueued == [message.pk]
+    assert [m.to for m in mail.outbox] == [["lena@charite.example.eu"]]
+
+
+def test_task_run_twice_sends_one_email(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     result = send_message.enqueue(message.pk)  # the same task delivered a second time
     assert result.return_value == "skipped"
     assert len(mail.outbox) == 1
@@ -99,24 +121,28 @@ def test_task_run_twice_sends_one_email(db):
     assert (message.status, message.attempts) == (Status.SENT, 1)
 
 
-def test_without_the_claim_a_second_run_would_send_again(db):
+def test_without_the_claim_a_second_run_would_send_again(db, django_capture_on_commit_callbacks):
     """Control: the conditional claim is what stops the second email."""
-    message = queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     OutgoingMessage.objects.filter(pk=message.pk).update(status=Status.QUEUED)
     send_message.enqueue(message.pk)
     assert len(mail.outbox) == 2
 
 
-def test_sent_over_smtp_with_name_html_and_calendar(db, smtp_server):
+def test_sent_over_smtp_with_name_html_and_calendar(
+    db, smtp_server, django_capture_on_commit_callbacks
+):
     invite = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
-    message = services.send_mail(
-        "directory/email/welcome",
-        {"clinician": {"full_name": "Zoë Ørsted"}, "sign_in_url": "x", "links": []},
-        "zoe@example.eu",
-        to_name="Zoë Ørsted",
-        kind="test",
-        attachments=[("invite.ics", invite, "text/calendar; method=REQUEST")],
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.send_mail(
+            "directory/email/welcome",
+            {"clinician": {"full_name": "Zoë Ørsted"}, "sign_in_url": "x", "links": []},
+            "zoe@example.eu",
+            to_name="Zoë Ørsted",
+            kind="test",
+            attachments=[("invite.ics", invite, "text/calendar; method=REQUEST")],
+        )
     message.refresh_from_db()
     assert message.status == Status.SENT
     ((_, rcpt, raw),) = smtp_server.received
@@ -135,7 +161,9 @@ def test_sent_over_smtp_with_name_html_and_calendar(db, smtp_server):
     assert copy.get_content() == invite
 
 
-def test_connection_is_reused_between_messages(db, smtp_server, monkeypatch):
+def test_connection_is_reused_between_messages(
+    db, smtp_server, monkeypatch, django_capture_on_commit_callbacks
+):
     opened = []
     from django.core.mail.backends.smtp import EmailBackend
 
@@ -148,15 +176,19 @@ def test_connection_is_reused_between_messages(db, smtp_server, monkeypatch):
 
     monkeypatch.setattr(EmailBackend, "open", counting_open)
     for n in range(3):
-        queue(to=f"p{n}@example.eu")
+        with django_capture_on_commit_callbacks(execute=True):
+            queue(to=f"p{n}@example.eu")
     assert len(smtp_server.received) == 3
     assert len(opened) == 1
 
 
-def test_transient_smtp_errors_are_retried_with_backoff(db, smtp_server, slept, settings):
+def test_transient_smtp_errors_are_retried_with_backoff(
+    db, smtp_server, slept, settings, django_capture_on_commit_callbacks
+):
     settings.CMSS_MAIL_RETRY_DELAYS = [0.01, 0.02, 0.04]
     smtp_server.handler.data_replies = ["451 4.3.0 Try again later", "421 4.7.0 Busy"]
-    message = queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     message.refresh_from_db()
     assert message.status == Status.SENT
     assert message.attempts == 3
@@ -164,21 +196,25 @@ def test_transient_smtp_errors_are_retried_with_backoff(db, smtp_server, slept, 
     assert len(smtp_server.received) == 1
 
 
-def test_a_timeout_is_retried(db, smtp_server, slept):
+def test_a_timeout_is_retried(db, smtp_server, slept, django_capture_on_commit_callbacks):
     smtp_server.handler.stall_ehlo = 1
     smtp_server.handler.stall_seconds = 1.5  # past EMAIL_TIMEOUT (0.5 s)
-    message = queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     message.refresh_from_db()
     assert (message.status, message.attempts) == (Status.SENT, 2)
     assert len(smtp_server.received) == 1
 
 
-def test_refused_connection_fails_after_the_retry_limit(db, settings, slept):
+def test_refused_connection_fails_after_the_retry_limit(
+    db, settings, slept, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = free_port()  # nothing listens
     settings.CMSS_MAIL_RETRY_DELAYS = [0.01, 0.02, 0.04]
-    message = queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     message.refresh_from_db()
     assert message.status == Status.FAILED
     assert message.attempts == 4
@@ -186,9 +222,12 @@ def test_refused_connection_fails_after_the_retry_limit(db, settings, slept):
     assert "ConnectionRefusedError" in message.last_error
 
 
-def test_a_permanent_error_fails_at_once(db, smtp_server, slept):
+def test_a_permanent_error_fails_at_once(
+    db, smtp_server, slept, django_capture_on_commit_callbacks
+):
     smtp_server.handler.refused = {"gone@example.eu": "550 5.1.1 No such user"}
-    message = queue(to="gone@example.eu")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue(to="gone@example.eu")
     message.refresh_from_db()
     assert (message.status, message.attempts) == (Status.FAILED, 1)
     assert "No such user" in message.last_error
@@ -196,9 +235,10 @@ def test_a_permanent_error_fails_at_once(db, smtp_server, slept):
     assert smtp_server.received == []
 
 
-def test_cr_lf_never_reach_a_header(db, smtp_server):
+def test_cr_lf_never_reach_a_header(db, smtp_server, django_capture_on_commit_callbacks):
     evil = "Lena\r\nBcc: spy@evil.example\r\n"
-    queue(to_name=evil, subject="Hello\nBcc: spy@evil.example\r\nX-Injected: 1")
+    with django_capture_on_commit_callbacks(execute=True):
+        queue(to_name=evil, subject="Hello\nBcc: spy@evil.example\r\nX-Injected: 1")
     ((_, rcpt, raw),) = smtp_server.received
     sent = parsed(raw)
     assert rcpt == ["lena@charite.example.eu"]
@@ -242,15 +282,21 @@ def test_address_flagged_after_queuing_is_held_at_send_time(db, django_capture_o
     assert mail.outbox == []
 
 
-def test_resend_rebuilds_the_same_message(db, smtp_server):
-    original = queue(
-        to_name="Lena Vogel",
-        html="<p>Body</p>",
-        attachments=[
-            ("invite.ics", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "text/calendar; method=REQUEST")
-        ],
-    )
-    copy = services.resend(original)
+def test_resend_rebuilds_the_same_message(db, smtp_server, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        original = queue(
+            to_name="Lena Vogel",
+            html="<p>Body</p>",
+            attachments=[
+                (
+                    "invite.ics",
+                    "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n",
+                    "text/calendar; method=REQUEST",
+                )
+            ],
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        copy = services.resend(original)
     copy.refresh_from_db()
     assert copy.status == Status.SENT and copy.resent_from == original
     first, second = (parsed(raw) for _, _, raw in smtp_server.received)
@@ -273,11 +319,9 @@ def test_interrupted_send_is_marked_failed_not_resent(db, settings):
     settings.CMSS_MAIL_REQUEUE_AFTER_SECONDS = 0
     interrupted = queue(to="a@example.eu")
     OutgoingMessage.objects.filter(pk=interrupted.pk).update(
-        status=Status.SENDING
+        status=Status.SENDING, claimed_at=timezone.now()
     )  # a worker died here
-    waiting = queue(to="b@example.eu")
-    OutgoingMessage.objects.filter(pk=waiting.pk).update(status=Status.QUEUED)  # its task was lost
-    mail.outbox.clear()
+    waiting = queue(to="b@example.eu")  # its task was lost: the commit never came
     assert services.recover_stalled() == (1, 1)
     interrupted.refresh_from_db()
     waiting.refresh_from_db()
@@ -298,12 +342,15 @@ def test_welcome_email_is_logged_with_its_clinician(db):
     assert "/information-package/" in message.body_html
 
 
-def test_sign_in_codes_reach_the_log(client, db, django_user_model):
+def test_sign_in_codes_reach_the_log(
+    client, db, django_user_model, django_capture_on_commit_callbacks
+):
     from allauth.account.models import EmailAddress
 
     user = django_user_model.objects.create_user(username="lena", email="lena@charite.example.eu")
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
-    client.post("/accounts/login/code/", {"email": "lena@charite.example.eu"})
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/login/code/", {"email": "lena@charite.example.eu"})
     message = OutgoingMessage.objects.get()
     assert message.recipient == "lena@charite.example.eu"
     assert message.kind.startswith("account:")

@@ -49,8 +49,9 @@ def post(client, payload, auth=AUTH):
 
 
 @pytest.fixture
-def sent(db):
-    return services.queue_message("lena@charite.example.eu", "Hello", "Body", kind="test")
+def sent(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.queue_message("lena@charite.example.eu", "Hello", "Body", kind="test")
 
 
 def test_unauthenticated_call_is_refused(client, sent):
@@ -77,7 +78,7 @@ def test_without_a_configured_secret_every_call_is_refused(client, sent, setting
     assert post(client, bounce_of(sent)).status_code == 400
 
 
-def test_bounce_is_applied_and_flags_the_address(client, sent):
+def test_bounce_is_applied_and_flags_the_address(client, sent, django_capture_on_commit_callbacks):
     assert post(client, bounce_of(sent)).status_code == 200
     sent.refresh_from_db()
     assert sent.status == OutgoingMessage.Status.BOUNCED
@@ -85,7 +86,8 @@ def test_bounce_is_applied_and_flags_the_address(client, sent):
     flag = SuppressedAddress.objects.get(email="lena@charite.example.eu")
     assert flag.source_message == sent
 
-    later = services.queue_message("Lena@Charite.example.eu", "Again", "Body", kind="test")
+    with django_capture_on_commit_callbacks(execute=True):
+        later = services.queue_message("Lena@Charite.example.eu", "Again", "Body", kind="test")
     assert later.status == OutgoingMessage.Status.HELD
     assert "mailbox unknown" in later.last_error
     assert len(mail.outbox) == 1  # only the first

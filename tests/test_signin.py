@@ -25,8 +25,11 @@ def login_code(message):
     return re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", message.body, re.M).group(1)
 
 
-def test_clinician_signs_in_with_emailed_code(client, home_page, clinician_user):
-    response = client.post("/accounts/login/code/", {"email": "lena@charite.example.eu"})
+def test_clinician_signs_in_with_emailed_code(
+    client, home_page, clinician_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/login/code/", {"email": "lena@charite.example.eu"})
     assert response.status_code == 302
     confirm = response["Location"]
     response = client.post(confirm, {"code": login_code(mail.outbox[0])})
@@ -34,11 +37,15 @@ def test_clinician_signs_in_with_emailed_code(client, home_page, clinician_user)
     assert client.session["_auth_user_id"] == str(clinician_user.pk)
 
 
-def test_unknown_email_gets_the_same_response(client, home_page, clinician_user):
-    known = client.post("/accounts/login/code/", {"email": "lena@charite.example.eu"})
+def test_unknown_email_gets_the_same_response(
+    client, home_page, clinician_user, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        known = client.post("/accounts/login/code/", {"email": "lena@charite.example.eu"})
     known_page = client.get(known["Location"]).content.decode()
     client.cookies.clear()
-    unknown = client.post("/accounts/login/code/", {"email": "nobody@charite.example.eu"})
+    with django_capture_on_commit_callbacks(execute=True):
+        unknown = client.post("/accounts/login/code/", {"email": "nobody@charite.example.eu"})
     unknown_page = client.get(unknown["Location"]).content.decode()
     assert (known.status_code, known["Location"]) == (unknown.status_code, unknown["Location"])
     strip = lambda html: re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"|\S+@charite', "", html)  # noqa: E731
@@ -63,7 +70,9 @@ def test_staff_without_totp_is_sent_to_activation(client, make_staff):
 
 
 @strict_mfa
-def test_staff_with_totp_signs_in_and_reaches_admin(client, home_page, make_staff):
+def test_staff_with_totp_signs_in_and_reaches_admin(
+    client, home_page, make_staff, django_capture_on_commit_callbacks
+):
     user = make_staff("helper", group="Helpdesk")
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     secret = generate_totp_secret()
@@ -73,7 +82,10 @@ def test_staff_with_totp_signs_in_and_reaches_admin(client, home_page, make_staf
     assert client.get("/admin/")["Location"].startswith("/accounts/2fa/reauthenticate/")
     client.logout()
 
-    response = client.post("/accounts/login/", {"login": user.email, "password": "pw-for-tests"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/accounts/login/", {"login": user.email, "password": "pw-for-tests"}
+        )
     if response["Location"] == "/accounts/login/code/confirm/":
         # allauth also asks staff for an emailed code (the account's first sign-in).
         response = client.post(response["Location"], {"code": login_code(mail.outbox[-1])})
@@ -104,8 +116,11 @@ def code_mails():
     return [m for m in mail.outbox if re.search(r"^\s*[A-Z0-9]{4}-[A-Z0-9]{4}\s*$", m.body, re.M)]
 
 
-def sign_in_by_emailed_code(client, email, next_url="/admin/"):
-    response = client.post(f"/accounts/login/code/?next={next_url}", {"email": email})
+def sign_in_by_emailed_code(client, email, capture_on_commit, next_url="/admin/"):
+    """``capture_on_commit`` is pytest-django's ``django_capture_on_commit_callbacks``: the code
+    is mailed once the request's transaction commits."""
+    with capture_on_commit(execute=True):
+        response = client.post(f"/accounts/login/code/?next={next_url}", {"email": email})
     assert response.status_code == 302, response
     response = client.post(response["Location"], {"code": login_code(code_mails()[-1])})
     assert response.status_code == 302, response
@@ -133,7 +148,7 @@ def test_staff_first_visit_is_one_code_totp_setup_recovery_codes_then_admin(
 ):
     """One emailed code, TOTP set-up (the secret survives a reload), the recovery codes once
     with a way on to where they were going, then the admin: no second code, no second TOTP."""
-    sign_in_by_emailed_code(client, passwordless_staff.email)
+    sign_in_by_emailed_code(client, passwordless_staff.email, django_capture_on_commit_callbacks)
     response = client.get("/admin/")
     assert response["Location"] == "/accounts/2fa/totp/activate/?next=%2Fadmin%2F"
 
@@ -163,10 +178,14 @@ def test_staff_first_visit_is_one_code_totp_setup_recovery_codes_then_admin(
 
 
 @strict_mfa
-def test_staff_later_sign_in_is_code_totp_admin(client, home_page, passwordless_staff):
+def test_staff_later_sign_in_is_code_totp_admin(
+    client, home_page, passwordless_staff, django_capture_on_commit_callbacks
+):
     secret = generate_totp_secret()
     TOTP.activate(passwordless_staff, secret)
-    response = sign_in_by_emailed_code(client, passwordless_staff.email)
+    response = sign_in_by_emailed_code(
+        client, passwordless_staff.email, django_capture_on_commit_callbacks
+    )
     assert response["Location"].startswith("/accounts/2fa/authenticate/")
     response = client.post("/accounts/2fa/authenticate/", {"code": current_totp(secret)})
     assert response.status_code == 302
@@ -176,26 +195,28 @@ def test_staff_later_sign_in_is_code_totp_admin(client, home_page, passwordless_
 
 
 def test_staff_signed_in_long_ago_must_confirm_before_setting_up_totp(
-    client, home_page, passwordless_staff, settings
+    client, home_page, passwordless_staff, settings, django_capture_on_commit_callbacks
 ):
     """The exemption from re-authentication covers a fresh sign-in only (control)."""
     # One way of overriding settings per test: mixing override_settings with pytest-django's
     # `settings` leaks the first into later tests when they are undone out of order.
     settings.CMSS_DEMO_RELAX_STAFF_MFA = False
     settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 0
-    sign_in_by_emailed_code(client, passwordless_staff.email)
+    sign_in_by_emailed_code(client, passwordless_staff.email, django_capture_on_commit_callbacks)
     response = client.get("/accounts/2fa/totp/activate/?next=%2Fadmin%2F")
     assert response.status_code == 302
     assert "/accounts/reauthenticate/" in response["Location"]
 
 
 @strict_mfa
-def test_staff_with_totp_still_confirms_before_changing_it(client, home_page, passwordless_staff):
+def test_staff_with_totp_still_confirms_before_changing_it(
+    client, home_page, passwordless_staff, django_capture_on_commit_callbacks
+):
     """Control: the set-up exemption is for a first authenticator only. Someone signed in with
     TOTP moments ago must still confirm before removing it."""
     secret = generate_totp_secret()
     TOTP.activate(passwordless_staff, secret)
-    sign_in_by_emailed_code(client, passwordless_staff.email)
+    sign_in_by_emailed_code(client, passwordless_staff.email, django_capture_on_commit_callbacks)
     client.post("/accounts/2fa/authenticate/", {"code": current_totp(secret)})
     assert client.get("/admin/").status_code == 200
     response = client.get("/accounts/2fa/totp/deactivate/")

@@ -17,8 +17,10 @@ FORMS = {
 }
 
 
-def request_code(client, email):
-    return client.post("/accounts/login/code/", {"email": email})
+def request_code(client, email, capture_on_commit):
+    """Ask for a sign-in code; it is mailed once the request's transaction commits."""
+    with capture_on_commit(execute=True):
+        return client.post("/accounts/login/code/", {"email": email})
 
 
 def code_from(mailoutbox, email):
@@ -28,7 +30,9 @@ def code_from(mailoutbox, email):
 
 @pytest.mark.django_db
 @override_settings(ACCOUNT_FORMS=FORMS)
-def test_imported_clinician_gets_a_code_and_signs_in(client, mailoutbox):
+def test_imported_clinician_gets_a_code_and_signs_in(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     clinician = make_clinician(
         "Ilse",
         "Imported",
@@ -36,7 +40,7 @@ def test_imported_clinician_gets_a_code_and_signs_in(client, mailoutbox):
         email="ilse@example.eu",
         source=Clinician.Source.IMPORT,
     )
-    response = request_code(client, "ILSE@example.eu")
+    response = request_code(client, "ILSE@example.eu", django_capture_on_commit_callbacks)
     assert response.status_code == 302
     code = code_from(mailoutbox, "ilse@example.eu")
     confirm = client.post(response["Location"], {"code": code})
@@ -49,9 +53,12 @@ def test_imported_clinician_gets_a_code_and_signs_in(client, mailoutbox):
 
 @pytest.mark.django_db
 @override_settings(ACCOUNT_FORMS=FORMS)
-def test_imported_clinician_signs_in_from_the_sign_in_page_too(client, mailoutbox):
+def test_imported_clinician_signs_in_from_the_sign_in_page_too(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     make_clinician("Ilse", "Imported", email="ilse@example.eu", source=Clinician.Source.IMPORT)
-    response = client.post("/accounts/login/", {"login": "ilse@example.eu"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/login/", {"login": "ilse@example.eu"})
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/code/confirm/")
     confirm = client.post(response["Location"], {"code": code_from(mailoutbox, "ilse@example.eu")})
@@ -61,10 +68,12 @@ def test_imported_clinician_signs_in_from_the_sign_in_page_too(client, mailoutbo
 
 @pytest.mark.django_db
 @override_settings(ACCOUNT_FORMS={})
-def test_without_provisioning_an_imported_clinician_gets_no_code(client, mailoutbox):
+def test_without_provisioning_an_imported_clinician_gets_no_code(
+    client, mailoutbox, django_capture_on_commit_callbacks
+):
     """Control: allauth alone knows no account for an imported clinician."""
     make_clinician("Ilse", "Imported", email="ilse@example.eu", source=Clinician.Source.IMPORT)
-    request_code(client, "ilse@example.eu")
+    request_code(client, "ilse@example.eu", django_capture_on_commit_callbacks)
     assert not any(re.search(r"^\s*[A-Z0-9]{4}-[A-Z0-9]{4}\s*$", m.body, re.M) for m in mailoutbox)
 
 

@@ -72,10 +72,11 @@ def queue(to="lena@charite.example.eu"):
     return services.queue_message(to, "Your webinar", "Body text", kind="test")
 
 
-def test_a_timeout_after_data_is_not_retried(db, slow_smtp):
+def test_a_timeout_after_data_is_not_retried(db, slow_smtp, django_capture_on_commit_callbacks):
     slow_smtp.handler.slow_data = 1
     slow_smtp.handler.data_seconds = 0.6  # past EMAIL_TIMEOUT: the client gives up, then 250
-    message = queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     assert slow_smtp.handler.slow_done.wait(5)
     message.refresh_from_db()
     assert len(slow_smtp.received) == 1, "the message arrived twice"
@@ -88,7 +89,9 @@ def test_a_timeout_after_data_is_not_retried(db, slow_smtp):
     assert len(slow_smtp.received) == 1
 
 
-def test_a_disconnect_after_data_is_not_retried(db, slow_smtp, monkeypatch):
+def test_a_disconnect_after_data_is_not_retried(
+    db, slow_smtp, monkeypatch, django_capture_on_commit_callbacks
+):
     import smtplib
 
     real_data = smtplib.SMTP.data
@@ -98,30 +101,36 @@ def test_a_disconnect_after_data_is_not_retried(db, slow_smtp, monkeypatch):
         raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")  # …unheard
 
     monkeypatch.setattr(smtplib.SMTP, "data", data_then_drop)
-    message = queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     message.refresh_from_db()
     assert len(slow_smtp.received) == 1
     assert (message.status, message.attempts) == (Status.FAILED, 1)
     assert "may have been sent" in message.last_error
 
 
-def test_a_timeout_before_data_is_still_retried(db, slow_smtp):
+def test_a_timeout_before_data_is_still_retried(db, slow_smtp, django_capture_on_commit_callbacks):
     slow_smtp.handler.stall_ehlo = 1
     slow_smtp.handler.stall_seconds = 0.6
-    message = queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     message.refresh_from_db()
     assert (message.status, message.attempts) == (Status.SENT, 2)
     assert len(slow_smtp.received) == 1
 
 
-def test_a_refused_recipient_and_a_4xx_answer_to_data_behave_as_before(db, slow_smtp):
+def test_a_refused_recipient_and_a_4xx_answer_to_data_behave_as_before(
+    db, slow_smtp, django_capture_on_commit_callbacks
+):
     slow_smtp.handler.data_replies = ["451 4.3.0 Try again later"]
-    message = queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     message.refresh_from_db()
     # The server answered (451): it did not take the message, so a retry is safe.
     assert (message.status, message.attempts) == (Status.SENT, 2)
     slow_smtp.handler.refused = {"gone@example.eu": "450 4.2.0 Mailbox busy"}
-    busy = queue(to="gone@example.eu")
+    with django_capture_on_commit_callbacks(execute=True):
+        busy = queue(to="gone@example.eu")
     busy.refresh_from_db()
     assert busy.attempts == 4 and busy.status == Status.FAILED
     assert "may have been sent" not in busy.last_error
@@ -170,8 +179,11 @@ def provider(settings):
     server.server_close()
 
 
-def test_a_provider_timeout_after_the_post_is_not_retried(db, provider):
-    message = queue()
+def test_a_provider_timeout_after_the_post_is_not_retried(
+    db, provider, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     provider.answered.set()
     message.refresh_from_db()
     assert len(provider.posts) == 1, "posted twice"
@@ -179,7 +191,9 @@ def test_a_provider_timeout_after_the_post_is_not_retried(db, provider):
     assert "may have been sent" in message.last_error
 
 
-def test_a_provider_that_cannot_be_reached_is_retried(db, settings):
+def test_a_provider_that_cannot_be_reached_is_retried(
+    db, settings, django_capture_on_commit_callbacks
+):
     settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
     settings.ANYMAIL = {
         "MAILGUN_API_KEY": "key-test",
@@ -187,7 +201,8 @@ def test_a_provider_that_cannot_be_reached_is_retried(db, settings):
         "REQUESTS_TIMEOUT": 0.3,
     }
     settings.CMSS_MAIL_RETRY_DELAYS = [0, 0]
-    message = queue()
+    with django_capture_on_commit_callbacks(execute=True):
+        message = queue()
     message.refresh_from_db()
     assert (message.status, message.attempts) == (Status.FAILED, 3)
     assert "may have been sent" not in message.last_error

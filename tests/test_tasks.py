@@ -46,8 +46,9 @@ def test_wagtail_search_and_reference_index_update_on_publish(home_page, make_st
 
 
 @override_settings(TASKS=DATABASE_TASKS)
-def test_database_worker_sends_queued_mail(db):
-    message = services.queue_message("a@example.eu", "Hello", "Body", kind="test")
+def test_database_worker_sends_queued_mail(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.queue_message("a@example.eu", "Hello", "Body", kind="test")
     assert mail.outbox == []  # stored as a task, not yet run
     assert DBTaskResult.objects.filter(queue_name="mail", backend_name="background").count() == 1
     run_worker()
@@ -61,7 +62,9 @@ def test_database_worker_sends_queued_mail(db):
 
 
 @override_settings(TASKS=DATABASE_TASKS, CMSS_MAIL_RETRY_DELAYS=[3600])
-def test_a_retry_waits_for_its_backoff_in_the_database(db, monkeypatch):
+def test_a_retry_waits_for_its_backoff_in_the_database(
+    db, monkeypatch, django_capture_on_commit_callbacks
+):
     calls = []
 
     def flaky(message):
@@ -71,7 +74,8 @@ def test_a_retry_waits_for_its_backoff_in_the_database(db, monkeypatch):
         return message.provider_message_id
 
     monkeypatch.setattr(services, "transmit", flaky)
-    message = services.queue_message("a@example.eu", "Hello", "Body", kind="test")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = services.queue_message("a@example.eu", "Hello", "Body", kind="test")
     run_worker()
     message.refresh_from_db()
     assert message.status == Status.QUEUED and "connection refused" in message.last_error
@@ -92,11 +96,12 @@ LIST = "/admin/mail/outgoingmessage/"
 
 
 @pytest.fixture
-def logged(db):
-    return [
-        services.queue_message("sent@example.eu", "Welcome aboard", "Body", kind="welcome"),
-        services.queue_message("x@example.eu", "Your code", "Body", kind="account: login code"),
-    ]
+def logged(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return [
+            services.queue_message("sent@example.eu", "Welcome aboard", "Body", kind="welcome"),
+            services.queue_message("x@example.eu", "Your code", "Body", kind="account: login code"),
+        ]
 
 
 def test_helpdesk_sees_the_list_with_filters_and_search(client, make_staff, logged):
@@ -119,11 +124,12 @@ def test_editors_do_not_see_the_mail_log(client, make_staff, logged):
     assert "sent@example.eu" not in response.content.decode()
 
 
-def test_helpdesk_resends_a_message(client, make_staff, logged):
+def test_helpdesk_resends_a_message(client, make_staff, logged, django_capture_on_commit_callbacks):
     client.force_login(make_staff("desk", group="Helpdesk"))
     url = f"{LIST}resend/{logged[0].pk}/"
     assert client.get(url).status_code == 200  # the confirmation page
-    response = client.post(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
     assert response.status_code == 302
     copy = OutgoingMessage.objects.get(resent_from=logged[0])
     assert copy.status == Status.SENT

@@ -126,8 +126,10 @@ def allauth_request(user=None):
     return request
 
 
-def send_as_allauth(prefix, context, user):
-    with request_context(allauth_request(user)):
+def send_as_allauth(prefix, context, user, capture_on_commit):
+    """Send one of allauth's emails as allauth does; it leaves once the transaction commits
+    (``capture_on_commit`` is pytest-django's ``django_capture_on_commit_callbacks``)."""
+    with capture_on_commit(execute=True), request_context(allauth_request(user)):
         if prefix in NOTICES:
             get_adapter().send_notification_mail(prefix, user, context)
         else:
@@ -137,9 +139,11 @@ def send_as_allauth(prefix, context, user):
 
 @override_settings(ACCOUNT_EMAIL_NOTIFICATIONS=True, CMSS_BASE_URL="http://127.0.0.1:8100")
 @pytest.mark.parametrize("prefix", [*ALLAUTH_EMAILS, *NOTICES])
-def test_every_allauth_email_is_in_cmss_voice_as_text_and_html(prefix, person):
+def test_every_allauth_email_is_in_cmss_voice_as_text_and_html(
+    prefix, person, django_capture_on_commit_callbacks
+):
     context = {**ALLAUTH_EMAILS.get(prefix, {}), **NOTICES.get(prefix, {})}
-    message = send_as_allauth(prefix, context, person)
+    message = send_as_allauth(prefix, context, person, django_capture_on_commit_callbacks)
     html = html_body(message)
     parsed = StrictHTML.parse(html)
     for body in (message.subject, message.body, html):
@@ -179,8 +183,11 @@ def test_allauth_defaults_would_fail_these_checks(person):
 
 
 @override_settings(CMSS_BASE_URL="http://127.0.0.1:8100")
-def test_sign_in_code_sent_through_the_site_links_to_the_base_url(client, person, home_page):
-    response = client.post("/accounts/login/code/", {"email": person.email})
+def test_sign_in_code_sent_through_the_site_links_to_the_base_url(
+    client, person, home_page, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/accounts/login/code/", {"email": person.email})
     assert response.status_code == 302
     message = mail.outbox[-1]
     assert re.search(r"^\s*[A-Z0-9]{4}-[A-Z0-9]{4}\s*$", message.body, re.M)
@@ -191,20 +198,24 @@ def test_sign_in_code_sent_through_the_site_links_to_the_base_url(client, person
 
 
 @override_settings(CMSS_BASE_URL="http://127.0.0.1:8100")
-def test_unknown_address_mail_points_at_enrolment_on_the_base_url(client, db, home_page):
-    client.post("/accounts/login/code/", {"email": "nobody@example.eu"})
+def test_unknown_address_mail_points_at_enrolment_on_the_base_url(
+    client, db, home_page, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/login/code/", {"email": "nobody@example.eu"})
     message = mail.outbox[-1]
     assert "http://127.0.0.1:8100/enrol/" in text_links(message.body)
     assert "http://127.0.0.1:8100/enrol/" in StrictHTML.parse(html_body(message)).links
 
 
-def test_base_url_is_what_the_links_follow(db, settings):
+def test_base_url_is_what_the_links_follow(db, settings, django_capture_on_commit_callbacks):
     """Control: the same email with another base URL links there instead."""
     clinician = Clinician.objects.create(first_name="Ana", last_name="Silva", email="a@x.eu")
     for base in ("http://127.0.0.1:8100", "https://cmss.example.eu"):
         settings.CMSS_BASE_URL = base
         mail.outbox.clear()
-        send_welcome_email(clinician)
+        with django_capture_on_commit_callbacks(execute=True):
+            send_welcome_email(clinician)
         message = mail.outbox[0]
         links = site_links(text_links(message.body)) + site_links(
             StrictHTML.parse(html_body(message)).links
@@ -221,8 +232,11 @@ def test_a_person_is_named_by_name_never_by_username(client, person, home_page):
     assert user_display(person) == "ana.silva@example.eu"
 
 
-def test_signing_in_shows_no_username(client, person, home_page):
-    client.post("/accounts/login/code/", {"email": person.email})
+def test_signing_in_shows_no_username(
+    client, person, home_page, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/login/code/", {"email": person.email})
     code = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", mail.outbox[-1].body, re.M).group(1)
     response = client.post("/accounts/login/code/confirm/", {"code": code}, follow=True)
     assert response.status_code == 200
@@ -234,8 +248,10 @@ def test_signing_in_shows_no_username(client, person, home_page):
     assert not any(USERNAME in notice for notice in notices)
 
 
-def test_timestamp_in_notices_is_readable(person, settings):
+def test_timestamp_in_notices_is_readable(person, settings, django_capture_on_commit_callbacks):
     settings.ACCOUNT_EMAIL_NOTIFICATIONS = True
-    message = send_as_allauth("mfa/email/totp_activated", {}, person)
+    message = send_as_allauth(
+        "mfa/email/totp_activated", {}, person, django_capture_on_commit_callbacks
+    )
     assert timezone.localtime().strftime("%Y") in message.body
     assert "authenticator app was added" in message.body

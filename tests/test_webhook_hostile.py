@@ -31,8 +31,9 @@ def raw_post(client, url, body, auth=AUTH, content_type="application/json"):
 
 
 @pytest.fixture
-def sent(db):
-    return services.queue_message("lena@charite.example.eu", "Hello", "Body", kind="test")
+def sent(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.queue_message("lena@charite.example.eu", "Hello", "Body", kind="test")
 
 
 @pytest.fixture

@@ -194,13 +194,8 @@ def queue_message(
         return message
     message.save()
     pk = message.pk
-    after_commit(lambda: enqueue(pk))
+    transaction.on_commit(lambda: enqueue(pk))
     return message
-
-
-def after_commit(func):
-    """Run ``func`` once the current transaction commits (at once outside a transaction)."""
-    transaction.on_commit(func)
 
 
 def check_resendable(message):
