@@ -44,7 +44,16 @@ def hospital_list(request):
     hospitals = hospitals_matching(selected, query).select_related("country")
     hospitals = hospitals.only("name", "city", "website", "country__name", "country__code")
     page = Paginator(hospitals, HOSPITALS_PER_PAGE).get_page(request.GET.get("page"))
-    mark_cacheable(request, query_params=HOSPITAL_LIST_PARAMS)
+    # The values this page was rendered with: ?page=abc shows page 1, ?page=99999 the last,
+    # ?country=XX every country; such addresses are answered but not stored (home/pagecache.py).
+    mark_cacheable(
+        request,
+        query_params={
+            "country": selected.code if selected else None,
+            "q": query,
+            "page": str(page.number) if request.GET.get("page") or page.number > 1 else None,
+        },
+    )
     return render(
         request,
         "directory/hospital_list.html",

@@ -146,7 +146,9 @@ def enrol_hospitals(request):
     query = (request.GET.get("q") or "")[:200]
     found = hospitals_matching(country, query)
     rows, total = first_found(found.values_list("pk", "name", "city"), COMBOBOX_LIMIT)
-    mark_cacheable(request, query_params=("country", "q"))
+    # Stored only under the values as read: ?country=be, or a search with spaces around or
+    # doubled, finds the same and is answered, not stored (home/pagecache.py).
+    mark_cacheable(request, query_params={"country": country.code, "q": " ".join(query.split())})
     return _json(
         {
             "country": country.code,

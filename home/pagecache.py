@@ -11,13 +11,15 @@ Why not Django's UpdateCacheMiddleware/FetchFromCacheMiddleware: Django's cache 
 used underneath, but its middleware keys on the full URL (any junk query string is an entry),
 has no generation to drop everything at once after a publication, would store pages carrying a
 CSRF token, and answers after SecurityMiddleware only by its place in the list, not by choice of
-what is stored. Here a page names the query parameters it reads (mark_cacheable), and only pages
+what is stored. Here a page names the query parameters it reads and the values it rendered with
+(mark_cacheable: `?page=abc`, shown as page 1, stores nothing), and only pages
 Wagtail served to an anonymous visitor without a form, cookie or session are stored, with
 `Cache-Control: public, max-age=0, s-maxage=N` so that a shared cache in front (Varnish, a CDN)
 may keep exactly those; everything else goes out `private, no-cache`.
 """
 
 import hashlib
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -28,6 +30,10 @@ from django.http import HttpResponse
 from django.utils.cache import patch_cache_control
 
 GENERATION_KEY = "pagecache:generation"
+# How many copies one address keeps under parameter values (searches, page numbers, countries)
+# in a generation, however many values are asked for; the address without parameters is always
+# kept. Free text cannot be normalised away: this is what bounds it.
+MAX_VARIANTS_PER_PATH = 1000
 REQUEST_FLAG = "_cmss_cacheable_page"
 REPLAYED_HEADERS = {
     "content-type",
@@ -78,8 +84,23 @@ def mark_cacheable(request, query_params=()):
     and those parameters only. Any other parameter is ignored when answering (`/?utm=1` gets the
     copy of `/`) and a request carrying one stores nothing, so junk parameters cannot fill the
     cache. A page that reads none is kept once, under its path.
+
+    Better, `query_params` maps each parameter to the value the page rendered with (None or ""
+    when it used none): `{"page": "1"}` for `?page=abc`, which shows page 1. The page is then
+    stored only when the address says exactly that, so values that lead to the same page
+    (`?page=abc`, `?page=99999`, `?country=XX`, a search with spaces around it) are rendered but
+    never make entries of their own. A page that takes free text (a search) is still bounded:
+    at most MAX_VARIANTS_PER_PATH copies per address.
     """
-    setattr(request, REQUEST_FLAG, tuple(sorted(set(query_params))))
+    if isinstance(query_params, Mapping):
+        names = tuple(sorted(query_params))
+        used = sorted(
+            (name, str(value)) for name, value in query_params.items() if value not in (None, "")
+        )
+    else:
+        names = tuple(sorted(set(query_params)))
+        used = None
+    setattr(request, REQUEST_FLAG, (names, used))
 
 
 def _query(request, names):
@@ -162,18 +183,21 @@ class PublicPageCacheMiddleware:
             return response
 
         response = self.get_response(request)
-        names = getattr(request, REQUEST_FLAG, None)
+        names, used = getattr(request, REQUEST_FLAG, (None, None))
         if (
             request.method == "GET"
             and names is not None
             # Stored only from a request without other parameters, so that a page which reads
             # one it did not name can never put that variant under the plain address.
             and {name for name, _ in _query(request, request.GET)} <= set(names)
+            # ...and only under the values the page rendered with (see mark_cacheable).
+            and (used is None or _query(request, names) == used)
             and response.status_code == 200
             # A page that asked for a CSRF token holds a form: it is not the same for everyone.
             and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
             and not response.streaming
             and not response.cookies
+            and _room_for(request, names, path_key, generation)
         ):
             if "Cache-Control" not in response:
                 # A shared cache in front (Varnish, a CDN) may keep it as long as this one does;
@@ -197,6 +221,21 @@ class PublicPageCacheMiddleware:
         else:
             _keep_private(request, response)
         return response
+
+
+def _room_for(request, names, path_key, generation):
+    """Whether the page may store one more copy under parameter values at this address in
+    this generation (MAX_VARIANTS_PER_PATH); the copy under the address alone always may."""
+    if _page_key(request, names, path_key) == path_key:
+        return True
+    counter = path_key.replace("pagecache:page:", "pagecache:variants:", 1) + f":{generation}"
+    cache.add(counter, 0, settings.CMSS_PAGE_CACHE_SECONDS)
+    try:
+        stored = cache.incr(counter)
+    except ValueError:  # expired in between: a new window starts
+        cache.add(counter, 1, settings.CMSS_PAGE_CACHE_SECONDS)
+        stored = 1
+    return stored <= MAX_VARIANTS_PER_PATH
 
 
 def _keep_private(request, response):

@@ -198,6 +198,69 @@ def test_page_reading_parameters_keys_on_those_only(client, home_page, settings)
     assert stored_pages() == 3
 
 
+@pytest.fixture
+def some_hospitals(home_page):
+    from directory.models import Country, Hospital
+
+    belgium = Country.objects.get_or_create(
+        code="BE", defaults={"name": "Belgium", "time_zone": "Europe/Brussels", "membership": "EU"}
+    )[0]
+    for name, city in (("Hôpital Érasme", "Bruxelles"), ("UZ Gasthuisberg", "Leuven")):
+        Hospital.objects.create(name=name, city=city, country=belgium)
+
+
+@pytest.mark.django_db
+def test_values_that_render_the_same_page_make_no_entries_of_their_own(client, some_hospitals):
+    """An invalid page number renders page 1 or the last page, an unknown country every
+    country, a search with spaces around it the same search: none of them is stored, so
+    varying a value cannot fill the cache."""
+    assert client.get("/hospitals/")["X-Page-Cache"] == "miss"
+    assert client.get("/hospitals/", {"country": "BE", "q": "leuven"})["X-Page-Cache"] == "miss"
+    assert client.get("/enrol/hospitals/", {"country": "BE", "q": "leuven"})["X-Page-Cache"] == (
+        "miss"
+    )
+    assert stored_pages() == 3
+    variants = []
+    for n in range(40):
+        variants += [
+            ("/hospitals/", {"page": f"abc{n}"}),
+            ("/hospitals/", {"page": str(99_999 + n)}),
+            ("/hospitals/", {"page": f"0{n + 1}"}),
+            ("/hospitals/", {"page": ["1", str(n)]}),
+            ("/hospitals/", {"country": f"X{n}"}),
+            ("/hospitals/", {"country": "BE" + str(n), "q": "leuven"}),
+            ("/hospitals/", {"country": "BE", "q": " " * (n + 1) + "leuven"}),
+            ("/enrol/hospitals/", {"country": "be", "q": "leuven"}),
+            ("/enrol/hospitals/", {"country": "BE", "q": "leuven" + " " * (n + 1)}),
+        ]
+    for path, params in variants:
+        response = client.get(path, params)
+        assert response.status_code == 200, (path, params)
+        assert "X-Page-Cache" not in response, (path, params)
+    assert stored_pages() == 3
+    # What was rendered is still the page the value leads to.
+    assert "Hôpital Érasme" in client.get("/hospitals/", {"page": "abc"}).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_page_keeps_at_most_so_many_variants(client, some_hospitals, monkeypatch):
+    """Searches are free text, each a page of its own: a page keeps at most
+    MAX_VARIANTS_PER_PATH of them until its copies expire or something is published."""
+    from home import pagecache
+
+    monkeypatch.setattr(pagecache, "MAX_VARIANTS_PER_PATH", 5)
+    for n in range(30):
+        client.get("/hospitals/", {"q": f"search {n}"})
+    assert stored_pages() == 5
+    assert client.get("/hospitals/", {"q": "search 2"})["X-Page-Cache"] == "hit"
+    over = client.get("/hospitals/", {"q": "search 29"})
+    assert "X-Page-Cache" not in over
+    assert_private(over)
+    # The page without parameters is not a variant: it is always kept.
+    assert client.get("/hospitals/")["X-Page-Cache"] == "miss"
+    assert stored_pages() == 6
+
+
 # --- (e) Cache-Control: who may store a response ------------------------------------------------
 
 
