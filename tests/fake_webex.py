@@ -87,6 +87,9 @@ class FakeWebex:
         # Whether a recordings page's `Link: rel="next"` repeats the whole query (False: only
         # the offset, as a paging cursor that expects the client to keep its own query).
         self.link_keeps_query = True
+        # Ended instances of each meeting series, and who took part in each (end_meeting).
+        self.instances: dict[str, list[dict]] = {}
+        self.participants: dict[str, list[dict]] = {}
         self.server = None
         self.thread = None
 
@@ -236,6 +239,8 @@ class FakeWebex:
                 return self.ok({"items": items}, content_type="application/json")
         if parts == ["recordings"] and method == "GET":
             return self.list_recordings(query)
+        if parts == ["meetingParticipants"] and method == "GET":
+            return self.list_participants(query)
         return self.error(404, "The requested resource could not be found.")
 
     def ok(self, body, content_type=JSON_UTF8, headers=None):
@@ -366,6 +371,8 @@ class FakeWebex:
 
     def list_meetings(self, query):
         q = {k: v[0] for k, v in query.items()}
+        if "meetingSeriesId" in q:
+            return self.list_instances(q)
         now = datetime.datetime.now(datetime.UTC)
         # Webex's window for meeting series: from now (or to - 7 days) to from + 7 days.
         if "from" in q:
@@ -441,6 +448,84 @@ class FakeWebex:
             next_query["offset"] = offset + size
             headers["Link"] = f'<{self.url}/recordings?{urlencode(next_query)}>; rel="next"'
         return self.ok({"items": page}, headers=headers)
+
+    # Attendance: ended instances and their participants -----------------------------------
+
+    def end_meeting(self, meeting_series_id, participants):
+        """Hold the meeting once and end it: an ended instance whose participants are
+        ``participants``, each ``(email, joined, left)`` (aware datetimes) or a dict of the
+        Participant fields to send as they are. Returns the instance id."""
+        meeting = self.meetings[meeting_series_id]
+        start = _parse_time(meeting["start"])
+        instance_id = f"{meeting_series_id}_I_{int(start.timestamp() * 1000)}"
+        instance = {
+            **meeting,
+            "id": instance_id,
+            "meetingSeriesId": meeting_series_id,
+            "meetingType": "meeting",
+            "state": "ended",
+        }
+        items = []
+        for number, person in enumerate(participants):
+            if isinstance(person, dict):
+                items.append(person)
+                continue
+            email, joined, left = person
+            items.append(
+                {
+                    "id": f"{instance_id}_{number}",
+                    "orgId": "fake-org",
+                    "host": False,
+                    "coHost": False,
+                    "spaceModerator": False,
+                    "email": email,
+                    "displayName": email.partition("@")[0],
+                    "invitee": False,
+                    "muted": True,
+                    "meetingStartTime": meeting["start"],
+                    "video": "off",
+                    "state": "end",
+                    "joinedTime": joined.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "leftTime": left.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "siteUrl": SITE,
+                    "meetingId": instance_id,
+                    "hostEmail": meeting["hostEmail"],
+                }
+            )
+        with self.lock:
+            self.instances.setdefault(meeting_series_id, []).append(instance)
+            self.participants[instance_id] = items
+        return instance_id
+
+    def _page(self, path, q, items):
+        offset = int(q.get("offset", 0))
+        size = min(int(q.get("max", 10)), self.page_size)
+        headers = {}
+        if offset + size < len(items):
+            next_query = {**q} if self.link_keeps_query else {}
+            next_query["offset"] = offset + size
+            headers["Link"] = f'<{self.url}{path}?{urlencode(next_query)}>; rel="next"'
+        return self.ok({"items": items[offset : offset + size]}, headers=headers)
+
+    def list_instances(self, q):
+        """GET /meetings?meetingSeriesId=…: with meetingType=meeting, its ongoing and ended
+        instances (filtered by state when asked)."""
+        if q.get("meetingType") != "meeting":
+            return self.ok({"items": []})
+        items = [
+            i
+            for i in self.instances.get(q["meetingSeriesId"], [])
+            if q.get("state") in (None, i["state"])
+        ]
+        return self._page("/meetings", q, items)
+
+    def list_participants(self, query):
+        q = {k: v[0] for k, v in query.items()}
+        if not q.get("meetingId"):
+            return self.error(400, "The input parameters contain invalid items.", "meetingId")
+        if q["meetingId"] not in self.participants:
+            return self.error(404, "Meeting not found.")
+        return self._page("/meetingParticipants", q, self.participants[q["meetingId"]])
 
 
 class WebexHandler(BaseHTTPRequestHandler):

@@ -133,6 +133,18 @@ class Recording:
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
 
+@dataclass(frozen=True)
+class Participant:
+    """One person's time in an ended meeting instance (GET /meetingParticipants): Webex lists a
+    person again for each time they joined; `left` is None while they are still in."""
+
+    email: str
+    display_name: str
+    joined: datetime.datetime | None
+    left: datetime.datetime | None
+    host: bool = False
+
+
 class WebexBackend:
     """What every backend does. Each method raises WebexError when Webex says no."""
 
@@ -164,6 +176,17 @@ class WebexBackend:
         raise NotImplementedError
 
     def list_recordings(self, meeting_series_id: str) -> list[Recording]:
+        raise NotImplementedError
+
+    def ended_instances(
+        self, meeting_series_id: str, *, start: datetime.datetime, end: datetime.datetime
+    ) -> list[str]:
+        """The ids of the ended instances of a meeting series held around [start, end] (Webex
+        lists them 15 minutes after they end)."""
+        raise NotImplementedError
+
+    def list_participants(self, meeting_id: str) -> list[Participant]:
+        """Everyone who joined the ended meeting instance `meeting_id`."""
         raise NotImplementedError
 
 

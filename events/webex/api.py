@@ -22,6 +22,7 @@ from . import (
     CallInNumber,
     MeetingDetails,
     MeetingSpec,
+    Participant,
     Recording,
     Registrant,
     WebexBackend,
@@ -578,3 +579,52 @@ class WebexAPI(WebexBackend):
                 params = {**original, **dict(parse_qsl(split.query))}
                 path = urlunsplit(split._replace(query=""))
         return recordings
+
+    # Attendance ----------------------------------------------------------------------------
+
+    def _pages(self, path, params, what):
+        """Every item of a listing, following `Link: rel="next"` (our own query goes with a
+        next link that carries only a cursor, the link's parameters winning)."""
+        original = dict(params)
+        items = []
+        while path:
+            response = self._send("GET", path, what=what, params=params)
+            items.extend(_items(_json_object(response, what)))
+            path = response.links.get("next", {}).get("url")
+            if path:
+                split = urlsplit(path)
+                params = {**original, **dict(parse_qsl(split.query))}
+                path = urlunsplit(split._replace(query=""))
+        return items
+
+    def ended_instances(self, meeting_series_id, *, start, end):
+        """GET /meetings?meetingSeriesId=…&meetingType=meeting&state=ended around the webinar's
+        time: the ids of its ended instances (a webinar held once has one)."""
+        margin = datetime.timedelta(days=1)
+        params = self._host(
+            {
+                "meetingSeriesId": meeting_series_id,
+                "meetingType": "meeting",
+                "state": "ended",
+                "from": (start - margin).isoformat(timespec="seconds"),
+                "to": (end + margin).isoformat(timespec="seconds"),
+                "max": 100,
+            }
+        )
+        items = self._pages("/meetings", params, "list the ended meetings")
+        return [item["id"] for item in items if item.get("id") and item.get("state") == "ended"]
+
+    def list_participants(self, meeting_id):
+        """GET /meetingParticipants?meetingId=<instance id>, every page."""
+        params = self._host({"meetingId": meeting_id, "max": 100})
+        items = self._pages("/meetingParticipants", params, "list the participants")
+        return [
+            Participant(
+                email=str(item.get("email") or ""),
+                display_name=str(item.get("displayName") or ""),
+                joined=_parse_time(item.get("joinedTime")),
+                left=_parse_time(item.get("leftTime")),
+                host=bool(item.get("host")),
+            )
+            for item in items
+        ]

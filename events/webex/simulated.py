@@ -18,6 +18,7 @@ from . import (
     CallInNumber,
     MeetingDetails,
     MeetingSpec,
+    Participant,
     Recording,
     Registrant,
     WebexBackend,
@@ -187,3 +188,77 @@ class SimulatedWebex(WebexBackend):
                 format="MP4",
             )
         ]
+
+    # Attendance ---------------------------------------------------------------------------
+    # Made up, but the same every time for the same instance and email: about four in five
+    # registrants join, some twice (a dropped connection), for most or part of the webinar;
+    # the host is listed too; some addresses come back in another case, as Webex may give them.
+
+    def ended_instances(self, meeting_series_id, *, start, end):
+        """One ended instance at `start`, once `end` has passed (the simulated Webex forgets its
+        meetings when the process ends, so the series need not be known)."""
+        if end > timezone.now():
+            return []
+        return [f"{meeting_series_id}_I_{int(start.timestamp())}"]
+
+    def list_participants(self, meeting_id):
+        series_id, _, started = meeting_id.partition("_I_")
+        if not started.isdigit():
+            raise WebexError(
+                "Webex refused to list the participants: Meeting not found",
+                status=404,
+                tracking_id=f"SIMULATED_{uuid.uuid4().hex.upper()}",
+            )
+        start = datetime.datetime.fromtimestamp(int(started), tz=datetime.UTC)
+        with self._lock:
+            meeting = self._meetings.get(series_id)
+            known = [r.email for r in self._registrants.get(series_id, [])]
+        length = (meeting.end - meeting.start) if meeting else datetime.timedelta(hours=1)
+        participants = [
+            Participant(
+                email="helpdesk@cmss.example.eu",
+                display_name="CMSS helpdesk",
+                joined=start - datetime.timedelta(minutes=10),
+                left=start + length,
+                host=True,
+            )
+        ]
+        for email in dict.fromkeys([*known, *self._registered_in_database(series_id)]):
+            participants.extend(self._attendance(meeting_id, email, start, length))
+        return participants
+
+    @staticmethod
+    def _registered_in_database(series_id):
+        """Who CMSS registered on this webinar, as Webex would know them: the simulated Webex
+        keeps registrants in memory only, so after a restart it reads them where the demo put
+        them (confirmed registrations of the booking with this series id)."""
+        from events.models import Registration
+
+        return list(
+            Registration.objects.filter(
+                webinar__booking__webex_meeting_id=series_id,
+                status=Registration.Status.CONFIRMED,
+                erased=False,
+            ).values_list("email", flat=True)
+        )
+
+    @staticmethod
+    def _attendance(meeting_id, email, start, length):
+        digest = int(hashlib.sha256(f"{meeting_id}|{email.lower()}".encode()).hexdigest(), 16)
+        if digest % 10 < 2:  # one in five does not come
+            return []
+        minutes = length.total_seconds() / 60
+        late = digest // 10 % 12  # up to 11 minutes late
+        stays = minutes * (0.4 + (digest // 120 % 61) / 100)  # 40 % to all of it
+        joined = start + datetime.timedelta(minutes=late)
+        left = min(joined + datetime.timedelta(minutes=stays), start + length)
+        shown = email.upper() if digest % 7 == 0 else email
+        name = email.partition("@")[0]
+        if digest % 5 == 0 and left - joined > datetime.timedelta(minutes=10):
+            # Dropped out for three minutes and came back.
+            gap = joined + (left - joined) / 2
+            return [
+                Participant(shown, name, joined, gap),
+                Participant(shown, name, gap + datetime.timedelta(minutes=3), left),
+            ]
+        return [Participant(shown, name, joined, left)]
