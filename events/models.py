@@ -9,10 +9,13 @@ import datetime
 import secrets
 import uuid
 import zoneinfo
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.paginator import Paginator
 from django.db import models
+from django.db.models import Case, F, Prefetch, Q, Value, When
 from django.utils import timezone
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -200,8 +203,53 @@ class Topic(models.Model):
         return self.name
 
 
+# The query parameters the catalogue reads: its cached copies are keyed by them.
+CATALOGUE_PARAMS = ("topic", "language", "page")
+CATALOGUE_PAGE_SIZE = 20
+
+
+def registration_places_left(webinar):
+    """Places left at ``webinar``: the registration service's figure when it exists, else the
+    capacity less the confirmed registrations (the same count, until that service replaces it)."""
+    try:
+        from events.services.registrations import places_left
+    except ImportError:
+        confirmed = webinar.registrations.filter(status=Registration.Status.CONFIRMED).count()
+        return max(webinar.capacity - confirmed, 0)
+    return places_left(webinar)
+
+
+def member_time_zone(request):
+    """The zone of the signed-in clinician (theirs, or their country's), or None."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    try:
+        clinician = user.clinician
+    except ObjectDoesNotExist:
+        return None
+    zone = clinician.effective_time_zone
+    return zone if zone in zoneinfo.available_timezones() else None
+
+
+def webinars_registered_by(user):
+    """Registrations through which ``user`` holds a place (by their clinician record or their
+    email address); none for an anonymous visitor."""
+    if user is None or not user.is_authenticated:
+        return Registration.objects.none()
+    who = Q(clinician__user=user)
+    if user.email:
+        who |= Q(email=user.email.strip().lower())
+    return Registration.objects.filter(who, status=Registration.Status.CONFIRMED)
+
+
 class WebinarIndexPage(Page):
-    """The webinar catalogue at /webinars/: upcoming webinars, then past ones."""
+    """The webinar catalogue at /webinars/: upcoming webinars soonest first, then past ones
+    newest first, filtered by topic and language and paginated.
+
+    Anonymous visitors get a cached copy keyed by the filter and page parameters (see
+    home/pagecache.py); each listing costs the same few queries however many webinars there are.
+    """
 
     introduction = RichTextField(features=["bold", "italic", "link"], blank=True)
 
@@ -212,6 +260,78 @@ class WebinarIndexPage(Page):
 
     class Meta:
         verbose_name = "webinar catalogue"
+
+    def published_webinars(self):
+        return WebinarPage.objects.live().public().descendant_of(self)
+
+    def webinars(self, published=None):
+        """Live, public webinars of this catalogue (or of ``published``): upcoming (not yet
+        ended) soonest first, then past ones newest first, with what a listing shows fetched in
+        bulk."""
+        now = timezone.now()
+        published = self.published_webinars() if published is None else published
+        return (
+            published.annotate(
+                is_past=Case(
+                    When(end__lte=now, then=Value(True)),
+                    default=Value(False),
+                    output_field=models.BooleanField(),
+                )
+            )
+            .order_by(
+                "is_past",
+                Case(When(end__gt=now, then=F("start"))).asc(nulls_last=True),
+                F("start").desc(),
+                "pk",
+            )
+            .prefetch_related("topics", speakers_prefetch())
+        )
+
+    def get_context(self, request, *args, **kwargs):
+        from home.pagecache import REQUEST_FLAG, mark_cacheable
+
+        context = super().get_context(request, *args, **kwargs)
+        published = self.published_webinars()
+        topics = list(Topic.objects.filter(webinars__in=published.values("pk")).distinct())
+        in_use = set(published.order_by().values_list("language", flat=True).distinct())
+        languages = [(code, name) for code, name in LANGUAGES if code in in_use]
+        topic = next((t for t in topics if t.slug == request.GET.get("topic")), None)
+        language = request.GET.get("language", "")
+        language = language if language in in_use else ""
+
+        webinars = self.webinars(published)
+        if topic is not None:
+            webinars = webinars.filter(topics=topic)
+        if language:
+            webinars = webinars.filter(language=language)
+        page_obj = Paginator(webinars, CATALOGUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        registered = set()
+        if request.user.is_authenticated:
+            registered = set(
+                webinars_registered_by(request.user).values_list("webinar_id", flat=True)
+            )
+        for webinar in page_obj.object_list:
+            webinar.recording_visible = webinar.recording_visible_to(
+                request.user, registered=webinar.pk in registered
+            )
+        query = [("topic", topic.slug)] if topic else []
+        query += [("language", language)] if language else []
+        if getattr(request, REQUEST_FLAG, None) is not None:
+            # The page reads these parameters: each filter and page is cached on its own.
+            mark_cacheable(request, query_params=CATALOGUE_PARAMS)
+        context.update(
+            page_obj=page_obj,
+            upcoming=[w for w in page_obj.object_list if not w.is_past],
+            past=[w for w in page_obj.object_list if w.is_past],
+            topics=topics,
+            languages=languages,
+            selected_topic=topic,
+            selected_language=language,
+            selected_language_name=dict(LANGUAGES).get(language, ""),
+            filtered=bool(query),
+            pagination_query="&".join(f"{name}={value}" for name, value in query),
+        )
+        return context
 
 
 class WebinarPage(Page):
@@ -348,6 +468,148 @@ class WebinarPage(Page):
         if errors:
             raise ValidationError(errors)
 
+    def save(self, *args, **kwargs):
+        # Every webinar has its calendar UID from its first save on; invitations, updates,
+        # cancellations and the public feed all carry it, so it never changes.
+        if not self.calendar_uid:
+            from events.calendar import new_uid
+
+            self.calendar_uid = new_uid(calendar_host())
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "calendar_uid"}
+        return super().save(*args, **kwargs)
+
+    # What the site keeps about a webinar (not editors' input): publishing a revision keeps the
+    # live row's values, so that an older revision cannot bring back an old UID or sequence.
+    KEPT_ON_PUBLISH = (
+        "calendar_uid",
+        "sequence",
+        "booking_id",
+        "recording_added_at",
+        "recording_sent_at",
+        "attendance_read_at",
+    )
+
+    def with_content_json(self, content):
+        page = super().with_content_json(content)
+        for name in self.KEPT_ON_PUBLISH:
+            current = getattr(self, name)
+            if current or name == "sequence":
+                setattr(page, name, current)
+        return page
+
+    # -- what the pages show -------------------------------------------------------------------
+
+    @property
+    def is_cancelled(self):
+        return self.state == self.State.CANCELLED
+
+    @property
+    def has_ended(self):
+        return self.end <= timezone.now()
+
+    @property
+    def registration_closes_at(self):
+        """When registration closes: the set time, or the start of the webinar."""
+        if self.registration_closes and self.registration_closes < self.start:
+            return self.registration_closes
+        return self.start
+
+    @property
+    def registration_not_yet_open(self):
+        return bool(self.registration_opens and timezone.now() < self.registration_opens)
+
+    @property
+    def registration_is_open(self):
+        return (
+            self.live
+            and self.state == self.State.SCHEDULED
+            and not self.registration_not_yet_open
+            and timezone.now() < self.registration_closes_at
+        )
+
+    def times_in(self, zone_name):
+        """(start, end) in the named zone."""
+        zone = zoneinfo.ZoneInfo(zone_name)
+        return self.start.astimezone(zone), self.end.astimezone(zone)
+
+    def calendar_event(self, public_url=""):
+        """The webinar as the public sees it in a calendar: no join details, no people."""
+        from events.calendar import CalendarEvent
+
+        return CalendarEvent(
+            uid=self.calendar_uid,
+            sequence=self.sequence,
+            title=self.title,
+            start=self.start,
+            end=self.end,
+            time_zone=self.time_zone,
+            description_extra=self.summary,
+            public_url=public_url,
+            status="CANCELLED" if self.is_cancelled else "CONFIRMED",
+            alarm_minutes=None,
+        )
+
+    def recording_visible_to(self, user, registered=None):
+        """Whether ``user`` may watch the recording: everyone if the speaker agreed to show it
+        publicly, otherwise those who held a place (``registered``, when already known)."""
+        if not self.recording_url:
+            return False
+        if self.recording_public:
+            return True
+        if registered is None:
+            registered = webinars_registered_by(user).filter(webinar=self).exists()
+        return registered
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        registered = (
+            webinars_registered_by(request.user).filter(webinar=self).exists()
+            if request.user.is_authenticated
+            else False
+        )
+        member_zone = member_time_zone(request)
+        context.update(
+            speakers=list(speakers_prefetch().queryset.filter(page=self)),
+            topics=list(self.topics.all()),
+            member_zone=member_zone if member_zone != self.time_zone else None,
+            places_left=registration_places_left(self),
+            registered=registered,
+            recording_visible=self.recording_visible_to(request.user, registered),
+            registration_url=registration_url(self),
+        )
+        return context
+
+
+def calendar_host():
+    """The host name in every calendar UID this site makes."""
+    return urlsplit(settings.CMSS_BASE_URL).hostname or "cmss.localhost"
+
+
+def registration_url(webinar):
+    """/webinars/<slug>/register/ while registration is open and the registration part serves
+    that address; otherwise "" (no link to a page that is not there)."""
+    from django.urls import Resolver404, resolve
+
+    if not webinar.registration_is_open or not webinar.url:
+        return ""
+    path = f"{webinar.url}register/"
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return ""
+    return path if match.namespace == "events" else ""
+
+
+def speakers_prefetch():
+    return Prefetch(
+        "speakers",
+        queryset=WebinarSpeaker.objects.select_related("clinician__hospital").order_by(
+            "sort_order", "pk"
+        ),
+    )
+
 
 class WebinarSpeaker(Orderable):
     """A speaker of a webinar: a clinician of the directory, or a name typed in."""
@@ -379,6 +641,16 @@ class WebinarSpeaker(Orderable):
         if self.name.strip():
             return self.name.strip()
         return str(self.clinician) if self.clinician_id else ""
+
+    @property
+    def display_affiliation(self):
+        """The hospital (name and city only) or what was typed: never contact details."""
+        if self.affiliation.strip():
+            return self.affiliation.strip()
+        if self.clinician_id and self.clinician.hospital_id:
+            hospital = self.clinician.hospital
+            return f"{hospital.name}, {hospital.city}" if hospital.city else hospital.name
+        return ""
 
 
 def new_cancel_token():
@@ -459,6 +731,17 @@ class Registration(models.Model):
     def save(self, *args, **kwargs):
         self.email = (self.email or "").strip().lower()
         super().save(*args, **kwargs)
+        self._stored_status = self.status
+
+    # The status as last read from or written to the database: whether a save changed the
+    # number of places taken (events/apps.py drops the cached pages then).
+    _stored_status = None
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_status = instance.__dict__.get("status")
+        return instance
 
     @property
     def holds_place(self):

@@ -12,6 +12,21 @@ import copy
 import datetime
 import textwrap
 
+# Demo loaders of apps that home must not import (events registers its webinars from its
+# AppConfig.ready): name -> function(home_page) returning a list of what it created.
+_DEMO_LOADERS = {}
+
+
+def register_demo(name, func):
+    """Have ``seed_demo`` call ``func(home_page)`` inside its transaction, after home's own
+    content. It returns a list of what it created (empty when all was there already)."""
+    _DEMO_LOADERS[name] = func
+
+
+def registered_demos():
+    return list(_DEMO_LOADERS.items())
+
+
 _HELPDESK_EMAIL = "helpdesk@cmss.example.eu"
 _DPO_EMAIL = "dpo@cmss.example.eu"
 

@@ -47,6 +47,8 @@ class Command(BaseCommand):
             self.package_documents(package, created)
             self.settings_for(home)
             users = self.users(created)
+            for _name, load in demo_content.registered_demos():
+                created.extend(load(home))
         for line in created:
             self.stdout.write(f"created {line}")
         if not created:

@@ -1,0 +1,227 @@
+"""The demo webinars that ``seed_demo`` loads (registered from events/apps.py through
+home/demo_content.register_demo, since home does not import events).
+
+A catalogue under the home page, a few topics, and one webinar in every state a newcomer should
+see: upcoming (one nearly full, one whose registration has not opened yet), cancelled, and past
+(one recording for everyone, one for registrants only). Times are set relative to the day the
+demo is loaded. Running it again creates nothing twice: each webinar is looked up by its slug.
+"""
+
+import datetime
+
+from django.utils import timezone
+
+from events.models import Registration, Topic, WebinarIndexPage, WebinarPage, WebinarSpeaker
+
+CATALOGUE = {
+    "title": "Webinars",
+    "slug": "webinars",
+    "introduction": (
+        "<p>Clinicians of the network teach what they learnt from hard cases. Register for an "
+        "upcoming webinar, or watch the recording of a past one.</p>"
+    ),
+}
+
+TOPICS = [
+    ("Infectious diseases", "infectious-diseases"),
+    ("Intensive care", "intensive-care"),
+    ("Paediatrics", "paediatrics"),
+    ("Rare diseases", "rare-diseases"),
+]
+
+# Fictional speakers, used when the directory has no approved clinician yet.
+NAMED_SPEAKERS = [
+    ("Dr Inês Carvalho", "Hospital de Santa Maria, Lisbon"),
+    ("Prof. Jan Novák", "General University Hospital, Prague"),
+    ("Dr Aoife Byrne", "St James's Hospital, Dublin"),
+]
+
+# slug, title, summary, topics, language, zone, days from today, hour, minutes, extra fields
+WEBINARS = [
+    {
+        "slug": "long-covid-in-intensive-care-survivors",
+        "title": "Long COVID in intensive-care survivors",
+        "summary": "What follow-up clinics found a year after discharge, and what they changed.",
+        "topics": ["infectious-diseases", "intensive-care"],
+        "language": "en",
+        "time_zone": "Europe/Brussels",
+        "days": 9,
+        "hour": 14,
+        "minutes": 90,
+        "fields": {"capacity": 30, "recorded": True, "speaker_consents_to_recording": True},
+        "registrants": 28,
+    },
+    {
+        "slug": "ecmo-for-severe-ards",
+        "title": "ECMO for severe ARDS: choosing the patient",
+        "summary": "Case discussions on when extracorporeal support helps and when it does not.",
+        "topics": ["intensive-care"],
+        "language": "en",
+        "time_zone": "Europe/Lisbon",
+        "days": 16,
+        "hour": 16,
+        "minutes": 60,
+        "fields": {},
+        "registrants": 3,
+    },
+    {
+        "slug": "mis-c-in-children",
+        "title": "MIS-C in children: recognising it early",
+        "summary": "Multisystem inflammatory syndrome: presentations that were missed, and why.",
+        "topics": ["paediatrics", "infectious-diseases"],
+        "language": "fr",
+        "time_zone": "Europe/Paris",
+        "days": 40,
+        "hour": 10,
+        "minutes": 75,
+        "fields": {"registration_opens_in_days": 14},
+        "registrants": 0,
+    },
+    {
+        "slug": "antiviral-resistance-update",
+        "title": "Antiviral resistance: an update",
+        "summary": "Cancelled: the speaker could not attend. A new date will be announced.",
+        "topics": ["infectious-diseases"],
+        "language": "de",
+        "time_zone": "Europe/Berlin",
+        "days": 12,
+        "hour": 15,
+        "minutes": 60,
+        "fields": {"state": WebinarPage.State.CANCELLED},
+        "registrants": 0,
+    },
+    {
+        "slug": "proning-awake-patients",
+        "title": "Proning awake patients: lessons from three waves",
+        "summary": "Which patients benefited, how teams organised it, and what they would change.",
+        "topics": ["intensive-care"],
+        "language": "en",
+        "time_zone": "Europe/Rome",
+        "days": -21,
+        "hour": 14,
+        "minutes": 60,
+        "fields": {
+            "state": WebinarPage.State.HELD,
+            "recorded": True,
+            "speaker_consents_to_recording": True,
+            "recording_public": True,
+            "recording_url": "https://cmss.example.eu/recordings/proning-awake-patients",
+        },
+        "registrants": 0,
+    },
+    {
+        "slug": "rare-complications-after-vaccination",
+        "title": "Rare complications after vaccination: case series",
+        "summary": "Three hospitals present their cases; the recording is for registrants only.",
+        "topics": ["rare-diseases"],
+        "language": "en",
+        "time_zone": "Europe/Stockholm",
+        "days": -45,
+        "hour": 13,
+        "minutes": 90,
+        "fields": {
+            "state": WebinarPage.State.HELD,
+            "recorded": True,
+            "speaker_consents_to_recording": True,
+            "recording_url": "https://cmss.example.eu/recordings/rare-complications",
+            "recording_password": "Demo2026",
+        },
+        "registrants": 5,
+    },
+]
+
+BODY = [
+    {"type": "heading", "value": {"text": "What you will learn", "level": "h2"}},
+    {
+        "type": "paragraph",
+        "value": (
+            "<p>The speakers present anonymised cases, then take questions. Please do not share "
+            "anything that could identify a patient.</p>"
+        ),
+    },
+]
+
+
+def publish(page):
+    page.save_revision().publish()
+
+
+def seed_webinars(home):
+    """Create what is missing of the demo catalogue under ``home``; returns what it created."""
+    from directory.models import Clinician
+
+    created = []
+    catalogue = WebinarIndexPage.objects.child_of(home).first()
+    if catalogue is None:
+        catalogue = WebinarIndexPage(**CATALOGUE)
+        home.add_child(instance=catalogue)
+        publish(catalogue)
+        created.append("webinar catalogue")
+    topics = {}
+    for name, slug in TOPICS:
+        topics[slug], made = Topic.objects.get_or_create(slug=slug, defaults={"name": name})
+        if made:
+            created.append(f"topic {name!r}")
+    clinicians = list(Clinician.objects.filter(status=Clinician.Status.APPROVED).order_by("pk")[:3])
+    today = timezone.localtime().replace(minute=0, second=0, microsecond=0)
+    for position, spec in enumerate(WEBINARS):
+        if WebinarPage.objects.child_of(catalogue).filter(slug=spec["slug"]).exists():
+            continue
+        page = webinar_from(spec, today)
+        speaker = speaker_for(position, clinicians)
+        page.speakers.add(WebinarSpeaker(sort_order=0, **speaker))
+        page.topics = [topics[slug] for slug in spec["topics"]]
+        catalogue.add_child(instance=page)
+        publish(page)
+        add_registrants(page, spec["registrants"])
+        created.append(f"webinar {spec['title']!r}")
+    return created
+
+
+def webinar_from(spec, today):
+    import zoneinfo
+
+    zone = zoneinfo.ZoneInfo(spec["time_zone"])
+    day = (today + datetime.timedelta(days=spec["days"])).astimezone(zone)
+    start = day.replace(hour=spec["hour"], minute=0)
+    fields = dict(spec["fields"])
+    opens_in = fields.pop("registration_opens_in_days", None)
+    if opens_in is not None:
+        fields["registration_opens"] = today + datetime.timedelta(days=opens_in)
+    if fields.get("state") == WebinarPage.State.HELD and fields.get("recording_url"):
+        fields["recording_added_at"] = start + datetime.timedelta(days=1)
+    return WebinarPage(
+        title=spec["title"],
+        slug=spec["slug"],
+        summary=spec["summary"],
+        body=BODY,
+        language=spec["language"],
+        time_zone=spec["time_zone"],
+        start=start,
+        end=start + datetime.timedelta(minutes=spec["minutes"]),
+        **fields,
+    )
+
+
+def speaker_for(position, clinicians):
+    """A clinician of the directory when there are any, else a named (fictional) speaker."""
+    if clinicians:
+        return {"clinician": clinicians[position % len(clinicians)]}
+    name, affiliation = NAMED_SPEAKERS[position % len(NAMED_SPEAKERS)]
+    return {"name": name, "affiliation": affiliation}
+
+
+def add_registrants(webinar, count):
+    """Fictional confirmed registrants (plain rows: the demo sends no mail)."""
+    now = timezone.now()
+    for n in range(1, count + 1):
+        Registration.objects.create(
+            webinar=webinar,
+            first_name="Demo",
+            last_name=f"Registrant {n:02}",
+            email=f"registrant{n:02}.{webinar.slug[:20]}@example.org",
+            profession="Physician",
+            status=Registration.Status.CONFIRMED,
+            confirmed_at=now,
+            queued_at=now + datetime.timedelta(seconds=n),
+        )
