@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("events.urls_catalogue")),
     path("", include("events.urls_proposals")),
     path("", include("events.urls_registration")),
+    path("", include("events.urls_certificates")),
 ]
