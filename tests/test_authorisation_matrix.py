@@ -568,6 +568,9 @@ EXPECTED = {
     "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/": case(
         public("login")
     ),
+    # The webinar catalogue's calendars (issue 10, point 1): public; the world has no webinar.
+    "webinars/feed.ics": case(public()),
+    "webinars/<slug:slug>/calendar.ics": case(public("404"), slug="=no-such-webinar"),
     r"^((?:[\w\-]+/)*)$": [case(public(), path="/"), case(public(), path="/procedures/")],
 }
 
