@@ -1,12 +1,16 @@
-"""The events app in the Wagtail admin: the Webex bookings queue and its retry action."""
+"""The events app in the Wagtail admin: the Webex bookings queue and its retry action, and the
+webinar proposals queue with its steps."""
 
 from django.urls import path
 from wagtail import hooks
 from wagtail_modeladmin.options import modeladmin_register
 
 from events.admin import RETRY_URL_NAME, WebexBookingAdmin, retry_booking
+from events.proposals_admin import WebinarProposalAdmin
+from events.services import proposals
 
 modeladmin_register(WebexBookingAdmin)
+modeladmin_register(WebinarProposalAdmin)
 
 
 @hooks.register("register_admin_urls")
@@ -14,3 +18,15 @@ def register_booking_urls():
     return [
         path("events/webex-bookings/<int:pk>/retry/", retry_booking, name=RETRY_URL_NAME),
     ]
+
+
+@hooks.register("register_log_actions")
+def proposal_log_actions(actions):
+    actions.register_action(proposals.SUBMIT_ACTION, "Propose webinar", "Proposed the webinar")
+    actions.register_action(
+        proposals.ANNOUNCE_ACTION, "Announce proposal", "Announced the proposal to the list"
+    )
+    actions.register_action(
+        proposals.SCHEDULE_ACTION, "Schedule proposal", "Made the draft webinar of the proposal"
+    )
+    actions.register_action(proposals.DECLINE_ACTION, "Decline proposal", "Declined the proposal")
