@@ -25,7 +25,8 @@ class EventsConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
 
         # Its receivers: a published webinar is booked on Webex, a confirmed registrant
-        # registered on it.
+        # registered on it; a recording link the helpdesk pasted and published is emailed.
+        import events.services.recordings  # noqa: F401
         import events.services.webinars  # noqa: F401
         from events import signals
         from events.models import Registration

@@ -385,3 +385,6 @@ WEBEX_WEBINAR_SESSION_TYPE_ID = os.environ.get("WEBEX_WEBINAR_SESSION_TYPE_ID") 
 # for the helpdesk's retry or `manage.py retry_bookings` (which takes bookings idle this long).
 WEBEX_BOOKING_RETRY_DELAYS = [30, 120, 600, 1800]
 WEBEX_BOOKING_REQUEUE_AFTER_MINUTES = 60
+# A webinar's recording link and password are removed this many days after the link arrived
+# (manage.py purge_expired, events/retention.py).
+WEBINAR_RECORDING_RETENTION_DAYS = 365
