@@ -41,7 +41,7 @@ def test_erasure_cancels_queued_and_held_mail(clinician, held_back):
     assert mail.outbox == []
     for message in (queued, held):
         message.refresh_from_db()
-        assert message.status == Status.FAILED
+        assert message.status == Status.CANCELLED
         assert "erased" in message.last_error
         assert (message.subject, message.body_text, message.body_html) == ("(erased)", "", "")
         assert message.recipient.endswith("@erased.invalid")

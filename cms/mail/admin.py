@@ -83,7 +83,8 @@ class FlaggedAddressPermissionHelper(LogPermissionHelper):
 class OutgoingMessageButtonHelper(ButtonHelper):
     def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, classnames_exclude=None):
         buttons = super().get_buttons_for_obj(obj, exclude, classnames_add, classnames_exclude)
-        if not obj.carries_secret and self.permission_helper.user_can_resend(self.request.user):
+        resendable = not obj.carries_secret and obj.status != OutgoingMessage.Status.CANCELLED
+        if resendable and self.permission_helper.user_can_resend(self.request.user):
             buttons.append(
                 {
                     "url": self.url_helper.get_action_url("resend", quote(obj.pk)),

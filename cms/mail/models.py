@@ -16,7 +16,8 @@ class OutgoingMessage(models.Model):
 
     The row holds everything needed to build the message again (bodies, headers, attachments),
     so a resend by the helpdesk produces the same email. Status moves queued → sending → sent
-    (or failed, held); a provider's webhook may later move sent → bounced.
+    (or failed, held); a provider's webhook may later move sent → bounced. Mail not sent yet
+    (queued or held) is cancelled when its recipient's data is erased.
 
     A message that ``carries_secret`` (a sign-in code, a confirmation key) is the exception: its
     bodies are kept only until it is sent, then blanked, the admin never shows them, and it
@@ -30,6 +31,8 @@ class OutgoingMessage(models.Model):
         FAILED = "failed", "Failed"
         BOUNCED = "bounced", "Bounced"
         HELD = "held", "Held"
+        # Never sent, and never to be: its recipient's data was erased before it left.
+        CANCELLED = "cancelled", "Cancelled"
 
     recipient = models.EmailField(max_length=254, db_index=True)
     recipient_name = models.CharField(max_length=200, blank=True)

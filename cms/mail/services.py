@@ -200,6 +200,11 @@ def queue_message(
 
 def check_resendable(message):
     """Raise ``CannotResend`` if ``message`` must not be sent again."""
+    if message.status == Status.CANCELLED:
+        raise CannotResend(
+            f"“{message.subject}” cannot be resent: it was cancelled because its recipient's "
+            "data was erased."
+        )
     if message.carries_secret:
         raise CannotResend(
             f"“{message.subject}” to {message.recipient} cannot be resent: it carried a one-time "
@@ -592,8 +597,8 @@ def messages_to(address):
 def forget_recipient(address):
     """Erase ``address`` from the mail log: recipient, name, subject, bodies and attachments of
     every message to it are blanked (the rows stay, so delivery counts still add up), and a
-    flag on the address is lifted. Mail to it not sent yet (queued or held) is cancelled: marked
-    failed with ``ERASED_UNSENT``, so the worker never sends the blanked message. Returns how
+    flag on the address is lifted. Mail to it not sent yet (queued or held) is cancelled (status
+    cancelled, ``ERASED_UNSENT``): the worker, ``recover_stalled`` and a resend all leave it. Returns how
     many messages were blanked."""
     messages = OutgoingMessage.objects.filter(recipient__iexact=address)
     count = 0
@@ -610,7 +615,7 @@ def forget_recipient(address):
         # Not sent yet: cancelled (a message being sent is left to finish).
         cancelled = OutgoingMessage.objects.filter(
             pk=pk, status__in=(Status.QUEUED, Status.HELD)
-        ).update(**{**blank, "status": Status.FAILED, "last_error": ERASED_UNSENT})
+        ).update(**{**blank, "status": Status.CANCELLED, "last_error": ERASED_UNSENT})
         if not cancelled:
             OutgoingMessage.objects.filter(pk=pk).update(**blank)
         count += 1
