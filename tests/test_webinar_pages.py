@@ -314,7 +314,7 @@ def test_add_to_calendar_has_no_join_details(client, make_webinar):
 def test_calendar_uid_is_given_once_and_survives_publishing_an_old_revision(make_webinar):
     webinar = make_webinar("Stable", revision=False)
     uid = webinar.calendar_uid
-    assert uid.endswith("@127.0.0.1") or "@" in uid
+    assert "@" in uid and "stable" not in uid
     old_revision = webinar.save_revision()
     # Pretend the revision was saved before the UID existed (a draft from before this code).
     old_revision.content["calendar_uid"] = ""
