@@ -137,8 +137,11 @@ def submit(
 
 
 def _locked(proposal):
+    # Only the proposal's row: the proposer may be gone (an outer join PostgreSQL will not lock).
     return (
-        WebinarProposal.objects.select_for_update().select_related("proposer").get(pk=proposal.pk)
+        WebinarProposal.objects.select_for_update(of=("self",))
+        .select_related("proposer")
+        .get(pk=proposal.pk)
     )
 
 
