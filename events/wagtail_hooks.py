@@ -3,9 +3,13 @@ webinar proposals queue with its steps."""
 
 from django.urls import path
 from wagtail import hooks
+from wagtail.admin.panels import FieldPanel
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import modeladmin_register
 
 from events.admin import RETRY_URL_NAME, WebexBookingAdmin, retry_booking
+from events.models import Topic
 from events.proposals_admin import WebinarProposalAdmin
 from events.services import proposals
 
@@ -30,3 +34,18 @@ def proposal_log_actions(actions):
         proposals.SCHEDULE_ACTION, "Schedule proposal", "Made the draft webinar of the proposal"
     )
     actions.register_action(proposals.DECLINE_ACTION, "Decline proposal", "Declined the proposal")
+
+
+class TopicViewSet(SnippetViewSet):
+    """Topics the catalogue is filtered by: kept by the helpdesk and the policy officials."""
+
+    model = Topic
+    icon = "tag"
+    menu_label = "Webinar topics"
+    add_to_admin_menu = False
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    panels = [FieldPanel("name"), FieldPanel("slug")]
+
+
+register_snippet(TopicViewSet)

@@ -350,7 +350,8 @@ EXPECTED = {
     "admin/modeladmin/jsi18n/": case(admin("200")),
     "admin/embeds/chooser/": case(admin("200")),
     "admin/embeds/chooser/upload/": case(admin("200")),
-    "admin/snippets/": case(admin()),
+    # The snippets index lists webinar topics to those who keep them (events 0005).
+    "admin/snippets/": case(admin("200", ncp="home")),
     "admin/documents/": case(admin("200", ncp="home")),
     "admin/documents/results/": case(admin("200", ncp="home")),
     "admin/documents/add/": case(admin("200", ncp="home")),
@@ -589,6 +590,21 @@ EXPECTED = {
     "admin/events/webinar-proposals/<int:pk>/decline/": case(
         admin("403", admin="404"), pk="=999999"
     ),
+    # Webinar topics, a snippet kept by the helpdesk and the policy officials (events 0005).
+    "admin/snippets/events/topic/": case(admin("200", ncp="home")),
+    "admin/snippets/events/topic/results/": case(admin("200", ncp="home")),
+    "admin/snippets/events/topic/add/": case(admin("200", ncp="home")),
+    "admin/snippets/events/topic/edit/<int:pk>/": case(admin("404"), pk="=999999"),
+    "admin/snippets/events/topic/delete/<int:pk>/": case(admin("404"), pk="=999999"),
+    "admin/snippets/events/topic/usage/<int:pk>/": case(admin("404"), pk="=999999"),
+    "admin/snippets/events/topic/history/<int:pk>/": case(admin("404"), pk="=999999"),
+    "admin/snippets/events/topic/history-results/<int:pk>/": case(admin("404"), pk="=999999"),
+    "admin/snippets/events/topic/copy/<int:pk>/": case(admin("404"), pk="=999999"),
+    "admin/snippets/choose/events/topic/": case(admin("200")),
+    "admin/snippets/choose/events/topic/results/": case(admin("200")),
+    "admin/snippets/choose/events/topic/chosen/<str:pk>/": case(admin("404"), pk="=999999"),
+    "admin/snippets/choose/events/topic/chosen-multiple/": case(admin("200")),
+    "admin/snippets/choose/events/topic/create/": case(admin("200", ncp="home")),
     # The webinar catalogue's calendars (issue 10, point 1): public; the world has no webinar.
     "webinars/feed.ics": case(public()),
     "webinars/<slug:slug>/calendar.ics": case(public("404"), slug="=no-such-webinar"),
