@@ -119,8 +119,18 @@ def _run(this_task, action, booking_id, attempt):
 
 @task(backend=BACKEND, queue_name=QUEUE)
 def book_on_webex(booking_id, attempt=1):
-    """Book pending booking `booking_id` on Webex (see ``service.book``)."""
-    return _run(book_on_webex, service.book, booking_id, attempt)
+    """Book pending booking `booking_id` on Webex (see ``service.book``); a webinar's
+    registrants confirmed while it was waiting are then registered on it."""
+    result = _run(book_on_webex, service.book, booking_id, attempt)
+    if result == Status.BOOKED:
+        for registration_id in Registration.objects.filter(
+            webinar__booking_id=booking_id,
+            status=Registration.Status.CONFIRMED,
+            webex_registrant_id="",
+            erased=False,
+        ).values_list("pk", flat=True):
+            _enqueue(register_on_webex, registration_id)
+    return result
 
 
 @task(backend=BACKEND, queue_name=QUEUE)

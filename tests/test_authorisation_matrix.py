@@ -574,6 +574,8 @@ EXPECTED = {
     # migration of the events app to come): until then only administrators get in.
     "webinars/propose/": case(public("403", anonymous="login", clinician="200")),
     "webinars/propose/sent/": case(public(anonymous="login")),
+    # A registrant's own join link: a token that is not ours opens nothing.
+    "webinars/join/<str:token>/": case(public("404")),
     "admin/^events/webinarproposal/$": case(admin(admin="200")),
     r"admin/^events/webinarproposal/inspect/(?P<instance_pk>[-\w]+)/$": case(
         admin("404"), instance_pk="=999999"

@@ -5,6 +5,7 @@ the booking's state (a failure too) shown in the page's edit view."""
 
 import datetime
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -264,7 +265,7 @@ def confirm(page, email="rita.registrant@example.org"):
 
 @pytest.mark.django_db
 def test_a_confirmed_registrant_is_registered_on_webex_with_their_own_link(
-    catalogue, fake, django_capture_on_commit_callbacks
+    catalogue, fake, client, django_capture_on_commit_callbacks
 ):
     page = make_webinar(catalogue)
     with django_capture_on_commit_callbacks(execute=True):
@@ -279,15 +280,28 @@ def test_a_confirmed_registrant_is_registered_on_webex_with_their_own_link(
     [registrant] = fake.registrants[meeting_id]
     assert registrant["email"] == "rita.registrant@example.org"
     assert registration.webex_registrant_id == registrant["id"]
+    # Their own link: an address of ours (Webex's own links expire within the hour)...
+    assert registration.join_link == webinars.personal_join_url(registration)
+    assert registration.join_link.endswith(
+        reverse("events:join", args=[webinars.join_token(registration)])
+    )
+
+    # ...that asks Webex for a fresh link made with their registration id, and goes there.
+    response = client.get(reverse("events:join", args=[webinars.join_token(registration)]))
+    assert response.status_code == 302
+    assert "no-store" in response["Cache-Control"]
     [join] = fake.calls("POST", "/meetings/join")
     asked = json.loads(join.body)
+    assert asked["meetingId"] == meeting_id and asked["joinDirectly"] is False
     assert asked["registrationId"] == registrant["registrationId"]
-    assert asked["email"] == "rita.registrant@example.org" and asked["joinDirectly"] is False
-    assert registration.join_link == json.loads(join.response_body)["joinLink"]
-    assert registration.join_link != page.booking.web_link
+    assert asked["email"] == "rita.registrant@example.org"
+    assert asked["displayName"] == "Rita Registrant"
+    assert response["Location"] == json.loads(join.response_body)["joinLink"]
+    assert response["Location"] != page.booking.web_link
     skip = SpecCheck.skip_reason()
     if skip is None:
         calls = fake.calls("POST", f"/meetings/{meeting_id}/registrants") + [join]
+        calls += fake.calls("POST", f"/meetings/{meeting_id}/registrants/query")
         assert SpecCheck(fake.url).problems(calls) == []
 
     # A second confirmation signal (a promotion replayed, a task run twice) registers no one
@@ -295,6 +309,36 @@ def test_a_confirmed_registrant_is_registered_on_webex_with_their_own_link(
     with django_capture_on_commit_callbacks(execute=True):
         signals.registration_confirmed.send(sender=Registration, registration=registration)
     assert len(fake.registrants[meeting_id]) == 1
+
+    # Cancelled, the link no longer opens the webinar; a forged token opens nothing.
+    Registration.objects.filter(pk=registration.pk).update(status=Registration.Status.CANCELLED)
+    response = client.get(reverse("events:join", args=[webinars.join_token(registration)]))
+    assert response.status_code == 410
+    assert client.get(reverse("events:join", args=[f"{registration.pk}:forged"])).status_code == 404
+    assert len(fake.calls("POST", "/meetings/join")) == 1
+
+
+@pytest.mark.django_db
+def test_a_registrant_waiting_for_the_booking_is_registered_when_it_is_made(
+    catalogue, fake, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from events import tasks
+
+    monkeypatch.setattr(tasks, "wait", lambda seconds: None)
+    settings.WEBEX_BOOKING_RETRY_DELAYS = []  # nothing retried automatically
+    page = make_webinar(catalogue)
+    with django_capture_on_commit_callbacks(execute=False):
+        page = publish(page)  # the booking task is never run: it stays pending
+    with django_capture_on_commit_callbacks(execute=True):
+        registration = confirm(page)
+    registration.refresh_from_db()
+    assert registration.webex_registrant_id == ""  # not booked yet: not retried (no delays)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.book_on_webex.enqueue(page.booking_id)
+    registration.refresh_from_db()
+    meeting_id = WebexBooking.objects.get(pk=page.booking_id).webex_meeting_id
+    assert registration.webex_registrant_id == fake.registrants[meeting_id][0]["id"]
 
 
 @pytest.mark.django_db
@@ -321,17 +365,21 @@ def test_a_failed_registration_on_webex_is_retried(
 
 @pytest.mark.django_db
 def test_the_simulated_backend_gives_each_registrant_a_link_of_their_own(
-    catalogue, simulated, django_capture_on_commit_callbacks
+    catalogue, simulated, client, django_capture_on_commit_callbacks
 ):
     page = make_webinar(catalogue)
     with django_capture_on_commit_callbacks(execute=True):
         page = publish(page)
         first = confirm(page, "first@example.org")
         second = confirm(page, "second@example.org")
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert first.join_link.startswith(page.booking.web_link)
-    assert first.join_link != second.join_link and first.webex_registrant_id
+    links = []
+    for registration in (first, second):
+        registration.refresh_from_db()
+        assert registration.webex_registrant_id
+        response = client.get(urlsplit(registration.join_link).path)
+        assert response.status_code == 302
+        links.append(response["Location"])
+    assert links[0].startswith(page.booking.web_link) and links[0] != links[1]
 
 
 @pytest.mark.django_db

@@ -8,9 +8,12 @@ registration; Webex is only ever called by the tasks, after commit (events/tasks
 
 import logging
 
+from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.db.models import F
 from django.dispatch import receiver
+from django.urls import reverse
 from wagtail.signals import page_published
 
 from events import signals, tasks
@@ -23,6 +26,7 @@ logger = logging.getLogger(__name__)
 Status = WebexBooking.Status
 # What registrants are told about when it changes (webinar_changed's ``fields``).
 ANNOUNCED_FIELDS = ("title", "start", "end", "time_zone")
+JOIN_SALT = "events.webinar-join"
 
 
 class NotBookedYet(WebexError):
@@ -145,10 +149,42 @@ def registrant_confirmed(sender, registration, **kwargs):
     tasks.enqueue_registrant(registration.pk)
 
 
+def join_token(registration):
+    """The unguessable part of a registrant's own join address (signed, not stored)."""
+    return signing.Signer(salt=JOIN_SALT).sign(str(registration.pk))
+
+
+def registration_for_token(token):
+    """The registration a join token stands for, or None for a token that is not ours."""
+    try:
+        pk = int(signing.Signer(salt=JOIN_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+    return Registration.objects.select_related("webinar").filter(pk=pk).first()
+
+
+def personal_join_url(registration):
+    """The registrant's own join link: an address of this site that, when followed, asks
+    Webex for a fresh join link for them (Webex's own expire within an hour) and goes there.
+    It stops working when the registration is cancelled."""
+    path = reverse("events:join", args=[join_token(registration)])
+    return f"{settings.CMSS_BASE_URL.rstrip('/')}{path}"
+
+
+def _booked(webinar):
+    booking = (
+        WebexBooking.objects.filter(pk=webinar.booking_id).first() if webinar.booking_id else None
+    )
+    if booking is None or booking.status != Status.BOOKED or not booking.webex_meeting_id:
+        raise NotBookedYet(webinar)
+    return booking
+
+
 def register_on_webex(registration_id):
     """Register confirmed registration ``registration_id`` on its Webex webinar and store
-    their registrant id and own join link. Returns the registration; does nothing for one that
-    is no longer confirmed, erased, or already registered with a link.
+    their registrant id and their own join link (personal_join_url). Returns the
+    registration; does nothing for one that is no longer confirmed, erased, or already
+    registered.
 
     Call it outside a transaction (it talks to Webex). Raises Registration.DoesNotExist,
     NotBookedYet (retryable: the booking is still pending) and WebexError.
@@ -157,31 +193,42 @@ def register_on_webex(registration_id):
     if (
         registration.status != Registration.Status.CONFIRMED
         or registration.erased
-        or (registration.webex_registrant_id and registration.join_link)
+        or registration.webex_registrant_id
     ):
         return registration
-    webinar = registration.webinar
-    booking = (
-        WebexBooking.objects.filter(pk=webinar.booking_id).first() if webinar.booking_id else None
-    )
-    if booking is None or booking.status != Status.BOOKED or not booking.webex_meeting_id:
-        raise NotBookedYet(webinar)
-    backend = get_backend()
-    registrant = backend.register(
+    booking = _booked(registration.webinar)
+    registrant = get_backend().register(
         booking.webex_meeting_id,
         email=registration.email,
         first_name=registration.first_name,
         last_name=registration.last_name,
     )
-    link = backend.join_link(
+    link = personal_join_url(registration)
+    Registration.objects.filter(pk=registration.pk).update(
+        webex_registrant_id=registrant.id, join_link=link
+    )
+    registration.webex_registrant_id, registration.join_link = registrant.id, link
+    return registration
+
+
+def webex_join_link(registration):
+    """A fresh Webex join link for confirmed ``registration`` (made with their Webex
+    registration id; registered first if they are not yet). Raises NotBookedYet and
+    WebexError."""
+    booking = _booked(registration.webinar)
+    backend = get_backend()
+    registrant = backend.find_registrant(booking.webex_meeting_id, registration.email)
+    if registrant is None:
+        registrant = backend.register(
+            booking.webex_meeting_id,
+            email=registration.email,
+            first_name=registration.first_name,
+            last_name=registration.last_name,
+        )
+    return backend.join_link(
         booking.webex_meeting_id,
         email=registration.email,
         display_name=f"{registration.first_name} {registration.last_name}".strip(),
         registration_id=registrant.registration_id,
         password=booking.password,
     )
-    Registration.objects.filter(pk=registration.pk).update(
-        webex_registrant_id=registrant.id, join_link=link
-    )
-    registration.webex_registrant_id, registration.join_link = registrant.id, link
-    return registration

@@ -169,6 +169,10 @@ class WebexBackend:
         """Register someone for a webinar (meeting_id is the series id)."""
         raise NotImplementedError
 
+    def find_registrant(self, meeting_id: str, email: str) -> Registrant | None:
+        """The registrant of a webinar with this email address, or None."""
+        raise NotImplementedError
+
     def join_link(
         self, meeting_id: str, *, email, display_name, registration_id="", password=""
     ) -> str:

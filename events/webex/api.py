@@ -495,21 +495,15 @@ class WebexAPI(WebexBackend):
         }
 
         def find_existing():
-            data = self._call(
-                "POST",
-                f"{path}/query",
-                what="look for the registrant",
-                json={"emails": [email]},
-                params=self._host({}),
-            )
-            for item in _items(data):
-                if item.get("id") and str(item.get("email", "")).lower() == email.lower():
-                    return item
-            return None
+            return self._registrant_item(meeting_id, email)
 
         data = self._create_once(
             "register for the webinar", path, body, find_existing, params=self._host({})
         )
+        return self._registrant(data, email, first_name, last_name)
+
+    @staticmethod
+    def _registrant(data, email, first_name="", last_name=""):
         return Registrant(
             id=data["id"],
             email=data.get("email", email),
@@ -518,6 +512,23 @@ class WebexAPI(WebexBackend):
             status=data.get("status", "approved"),
             registration_id=str(data.get("registrationId") or ""),
         )
+
+    def _registrant_item(self, meeting_id, email):
+        data = self._call(
+            "POST",
+            f"/meetings/{meeting_id}/registrants/query",
+            what="look for the registrant",
+            json={"emails": [email]},
+            params=self._host({}),
+        )
+        for item in _items(data):
+            if item.get("id") and str(item.get("email", "")).lower() == email.lower():
+                return item
+        return None
+
+    def find_registrant(self, meeting_id, email):
+        item = self._registrant_item(meeting_id, email)
+        return self._registrant(item, email) if item else None
 
     def join_link(self, meeting_id, *, email, display_name, registration_id="", password=""):
         """One registrant's own join link (POST /meetings/join, without the redirect): Webex

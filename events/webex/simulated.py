@@ -159,6 +159,14 @@ class SimulatedWebex(WebexBackend):
             registrants.append(registrant)
             return registrant
 
+    def find_registrant(self, meeting_id, email):
+        with self._lock:
+            self._require(meeting_id)
+            for registrant in self._registrants.get(meeting_id, []):
+                if registrant.email.lower() == email.lower():
+                    return registrant
+        return None
+
     def join_link(self, meeting_id, *, email, display_name, registration_id="", password=""):
         """A join link of the webinar's own, carrying the person's registration id, as Webex's
         registrant links do."""
