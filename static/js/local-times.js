@@ -4,15 +4,33 @@
 (function () {
   "use strict";
 
+  // "Tuesday 3 June 2031, 14:00", or "14:00" alone: as the page writes the webinar's own times.
+  function parts(date, zone) {
+    var found = {};
+    new Intl.DateTimeFormat("en-GB", {
+      weekday: "long",
+      day: "numeric",
+      month: "long",
+      year: "numeric",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+      timeZone: zone
+    }).formatToParts(date).forEach(function (part) {
+      found[part.type] = part.value;
+    });
+    return found;
+  }
+
+  function day(date, zone) {
+    var p = parts(date, zone);
+    return p.weekday + " " + p.day + " " + p.month + " " + p.year;
+  }
+
   function format(date, zone, withDay) {
-    var options = { hour: "2-digit", minute: "2-digit", timeZone: zone, hourCycle: "h23" };
-    if (withDay) {
-      options.weekday = "long";
-      options.day = "numeric";
-      options.month = "long";
-      options.year = "numeric";
-    }
-    return new Intl.DateTimeFormat("en-GB", options).format(date);
+    var p = parts(date, zone);
+    var time = p.hour + ":" + p.minute;
+    return withDay ? day(date, zone) + ", " + time : time;
   }
 
   function show(element) {
@@ -30,7 +48,7 @@
     if (isNaN(start.getTime()) || isNaN(end.getTime())) {
       return;
     }
-    var sameDay = format(start, zone, true).split(",")[0] === format(end, zone, true).split(",")[0];
+    var sameDay = day(start, zone) === day(end, zone);
     var text = "In your time zone (" + zone + "): ";
     var first = document.createElement("time");
     first.setAttribute("datetime", start.toISOString());
