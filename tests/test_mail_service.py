@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from cms.mail import services
 from cms.mail.models import OutgoingMessage, SuppressedAddress
+from cms.mail.services import handoff
 from cms.mail.tasks import send_message
 from tests.mail_support import free_port
 
@@ -27,26 +28,26 @@ def fresh_connection():
 def slept(monkeypatch):
     """Retry delays are injectable (settings.CMSS_MAIL_RETRY_DELAYS): record the waits."""
     delays = []
-    real_wait = services.wait
+    real_wait = handoff.wait
 
     def wait(seconds):
         delays.append(seconds)
         real_wait(seconds)
 
-    monkeypatch.setattr(services, "wait", wait)
+    monkeypatch.setattr(handoff, "wait", wait)
     return delays
 
 
 @pytest.fixture
 def enqueued(monkeypatch):
     calls = []
-    real = services.enqueue
+    real = handoff.enqueue
 
     def spy(message_id, delay=0.0):
         calls.append(message_id)
         return real(message_id, delay)
 
-    monkeypatch.setattr(services, "enqueue", spy)
+    monkeypatch.setattr(handoff, "enqueue", spy)
     return calls
 
 

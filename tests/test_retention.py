@@ -6,6 +6,7 @@ from django.core import mail
 
 from cms.mail import services
 from cms.mail.models import OutgoingMessage, SuppressedAddress
+from cms.mail.services import handoff
 from directory.services import personal_data
 
 from .test_directory_pages import make_clinician, make_hospital
@@ -17,7 +18,7 @@ Status = OutgoingMessage.Status
 def held_back(monkeypatch):
     """Queued mail stays queued: the worker has not reached it yet."""
     queued = []
-    monkeypatch.setattr(services, "enqueue", lambda pk, delay=0.0: queued.append(pk))
+    monkeypatch.setattr(handoff, "enqueue", lambda pk, delay=0.0: queued.append(pk))
     return queued
 
 

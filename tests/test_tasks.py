@@ -13,6 +13,7 @@ from wagtail.tasks import update_reference_index_task
 
 from cms.mail import services
 from cms.mail.models import OutgoingMessage
+from cms.mail.services import transport
 from cms.mail.tasks import send_message
 from tests.task_support import DATABASE_TASKS, keep_test_connection, run_worker
 
@@ -73,7 +74,7 @@ def test_a_retry_waits_for_its_backoff_in_the_database(
             raise ConnectionRefusedError("connection refused")
         return message.provider_message_id
 
-    monkeypatch.setattr(services, "transmit", flaky)
+    monkeypatch.setattr(transport, "transmit", flaky)
     with django_capture_on_commit_callbacks(execute=True):
         message = services.queue_message("a@example.eu", "Hello", "Body", kind="test")
     run_worker()
