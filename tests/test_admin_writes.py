@@ -62,7 +62,13 @@ def clinician_post(clinician, **changes):
 @pytest.mark.django_db
 @pytest.mark.parametrize("who", ["helpdesk", "belgian_ncp"])
 def test_edit_form_cannot_approve_or_attach_an_account(
-    client, request, who, brussels, django_user_model, mailoutbox
+    client,
+    request,
+    who,
+    brussels,
+    django_user_model,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
 ):
     editor = request.getfixturevalue(who)
     clinician = Clinician.objects.create(
@@ -79,18 +85,19 @@ def test_edit_form_cannot_approve_or_attach_an_account(
     form = client.get(url).context["form"]
     for field in ("status", "user", "source", "privacy_version", "consented_at"):
         assert field not in form.fields
-    response = client.post(
-        url,
-        clinician_post(
-            clinician,
-            specialty="Nephrology",
-            status=Clinician.Status.APPROVED,
-            user=stranger.pk,
-            source=Clinician.Source.IMPORT,
-            privacy_version="forged",
-            consented_at="2020-01-01 10:00",
-        ),
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url,
+            clinician_post(
+                clinician,
+                specialty="Nephrology",
+                status=Clinician.Status.APPROVED,
+                user=stranger.pk,
+                source=Clinician.Source.IMPORT,
+                privacy_version="forged",
+                consented_at="2020-01-01 10:00",
+            ),
+        )
     assert response.status_code == 302, response.context["form"].errors
     clinician.refresh_from_db()
     assert clinician.specialty == "Nephrology"  # control: the form did save

@@ -45,11 +45,17 @@ def full_with_a_suspended_third(brussels):
 
 @pytest.mark.django_db
 def test_approving_a_suspended_third_contact_person_says_why_not(
-    client, helpdesk, full_with_a_suspended_third, brussels, mailoutbox
+    client,
+    helpdesk,
+    full_with_a_suspended_third,
+    brussels,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
 ):
     third = full_with_a_suspended_third
     client.force_login(helpdesk)
-    response = client.post(reverse(f"{CLINICIANS}:approve", args=[third.pk]), follow=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse(f"{CLINICIANS}:approve", args=[third.pk]), follow=True)
     assert response.status_code == 200
     text = response.content.decode()
     assert "already has 2 contact persons" in text
