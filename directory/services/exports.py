@@ -15,7 +15,7 @@ EXPORT_ACTION = "cmss.directory_export"
 # Excel reads a CSV file as UTF-8 only when it starts with a byte-order mark; the import skips it.
 CSV_BOM = "\ufeff"
 # Column headings of the hospital and clinician exports: the import's column names
-# (services/imports.py COLUMNS) for what the import reads, so that an exported file, edited in a
+# (services/import_reading.py COLUMNS) for what the import reads, so that an exported file, edited in a
 # spreadsheet and imported again, changes nothing; the other columns the import ignores.
 HOSPITAL_HEADINGS = {
     "country.code": "country",
