@@ -820,3 +820,167 @@ class WebinarProposal(models.Model):
 
     def __str__(self):
         return self.title
+
+
+def new_link_token():
+    return secrets.token_urlsafe(32)
+
+
+class ConferenceRequest(models.Model):
+    """A clinician's request for a case conference, from submission to the call and after.
+
+    The clinical question is the only free text; the patient-identifier guard checks it before
+    it is stored, and ``manage.py purge_expired`` erases it a set number of days after the
+    conference is held or cancelled (``question_erased_at``), keeping what statistics need.
+    ``booking`` is the Webex meeting, made when the helpdesk schedules it; ``calendar_uid``
+    and ``sequence`` are what every invitation, update and cancellation carries.
+    """
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        POLLING = "polling", "Asking invitees"
+        SCHEDULED = "scheduled", "Scheduled"
+        HELD = "held", "Held"
+        CLOSED = "closed", "Closed"
+        DECLINED = "declined", "Declined"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", "Routine"
+        URGENT = "urgent", "Urgent (within 48 hours)"
+
+    DURATIONS = [(30, "30 minutes"), (45, "45 minutes"), (60, "1 hour"), (90, "1 hour 30")]
+
+    requester = models.ForeignKey(
+        "directory.Clinician",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conference_requests",
+    )
+    # Kept for statistics when the requester is erased.
+    requester_country = models.ForeignKey(
+        "directory.Country", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    clinical_question = models.TextField(max_length=2000, blank=True)
+    question_erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    language = models.CharField(max_length=2, choices=LANGUAGES, default="en")
+    duration_minutes = models.PositiveSmallIntegerField(choices=DURATIONS, default=60)
+    urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE)
+    # The zone the requester proposed the slots in.
+    time_zone = models.CharField(
+        max_length=64, default=default_time_zone, validators=[validate_time_zone]
+    )
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.SUBMITTED, db_index=True
+    )
+    chosen_slot = models.ForeignKey(
+        "ConferenceSlot", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    booking = models.OneToOneField(
+        WebexBooking,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="conference",
+    )
+    calendar_uid = models.CharField(max_length=255, blank=True, editable=False)
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    # The form's one-time key: a double submit makes one request.
+    submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    helpdesk_note = models.TextField(blank=True, help_text="Seen by the helpdesk only.")
+    decline_reason = models.TextField(blank=True, help_text="Sent to the requester.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # When it was held or cancelled: the retention period counts from here.
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "case conference request"
+
+    def __str__(self):
+        return f"Case conference request {self.pk} ({self.get_status_display()})"
+
+
+class ConferenceSlot(models.Model):
+    """A time the requester proposed; it lasts the request's duration."""
+
+    request = models.ForeignKey(ConferenceRequest, on_delete=models.CASCADE, related_name="slots")
+    start = models.DateTimeField()
+
+    class Meta:
+        ordering = ["start", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "start"], name="one_slot_per_start")
+        ]
+
+    def __str__(self):
+        return f"{self.start:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def end(self):
+        return self.start + datetime.timedelta(minutes=self.request.duration_minutes)
+
+
+class ConferenceInvitee(models.Model):
+    """A clinician invited to a case conference (chosen by name, or as a contact person of a
+    hospital the requester chose). ``poll_token`` is in their emails: the link to the slot poll
+    that needs no sign-in."""
+
+    request = models.ForeignKey(
+        ConferenceRequest, on_delete=models.CASCADE, related_name="invitees"
+    )
+    clinician = models.ForeignKey(
+        "directory.Clinician",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conference_invitations",
+    )
+    via_hospital = models.ForeignKey(
+        "directory.Hospital", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept for statistics when the invitee is erased.
+    country = models.ForeignKey(
+        "directory.Country", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    poll_token = models.CharField(
+        max_length=64, unique=True, default=new_link_token, editable=False
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    erased = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "clinician"], name="one_invitation_per_clinician"
+            )
+        ]
+
+    def __str__(self):
+        return f"Invitee {self.pk} of request {self.request_id}"
+
+
+class SlotAnswer(models.Model):
+    """An invitee's answer for one proposed slot."""
+
+    class Answer(models.TextChoices):
+        YES = "yes", "Yes"
+        IF_NEED_BE = "maybe", "If need be"
+        NO = "no", "No"
+
+    invitee = models.ForeignKey(ConferenceInvitee, on_delete=models.CASCADE, related_name="answers")
+    slot = models.ForeignKey(ConferenceSlot, on_delete=models.CASCADE, related_name="answers")
+    answer = models.CharField(max_length=5, choices=Answer.choices)
+    answered_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["invitee", "slot"], name="one_answer_per_slot")
+        ]
+
+    def __str__(self):
+        return f"{self.get_answer_display()} for slot {self.slot_id}"
