@@ -887,6 +887,9 @@ class ConferenceRequest(models.Model):
     )
     calendar_uid = models.CharField(max_length=255, blank=True, editable=False)
     sequence = models.PositiveIntegerField(default=0, editable=False)
+    # The SEQUENCE participants were last sent (None: no invitation yet). Invitations wait for
+    # Webex (the join link): an invitation or update is due while this is behind ``sequence``.
+    invited_sequence = models.PositiveIntegerField(null=True, blank=True, editable=False)
     # The form's one-time key: a double submit makes one request.
     submission_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     helpdesk_note = models.TextField(blank=True, help_text="Seen by the helpdesk only.")
