@@ -1,14 +1,16 @@
 """Throughput of public pages against a bare Django view, both served by gunicorn in the same run.
 
-Measures requests per second of `/`, `/information-package/` and `/hospitals/` as an anonymous
-visitor sees them (answered by the page cache, home/pagecache.py), of `/enrol/` (a form with a
+Measures requests per second of `/`, `/information-package/`, `/hospitals/`, the webinar
+catalogue `/webinars/` (with WEBINARS webinars) and a webinar page as an anonymous visitor sees
+them (answered by the page cache, home/pagecache.py), of `/enrol/` (a form with a
 CSRF token: never cached) and of a bare Django view that returns a body of the same size as the
 home page through the same middleware stack, gunicorn and client. Before it measures, it loads a
 generated directory of the real list's size (HOSPITALS hospitals across the network's countries),
-as the helpdesk's import would. Prints the figures, each page's ratio to the bare view against its
+as the helpdesk's import would, and tops the demo's webinar catalogue up to WEBINARS webinars.
+Prints the figures, each page's ratio to the bare view against its
 goal (0.50 for cached pages, 0.30 for /enrol/) and the size of /enrol/ (goal: under 60 KB). For
-information it also measures `/` with the page cache bypassed (a session cookie), so readers see
-what the cache buys.
+information it also measures `/` and `/webinars/` with the page cache bypassed (a session
+cookie), so readers see what the cache buys.
 
 Run from the repository root (what `make bench` does):
 
@@ -42,7 +44,8 @@ VAR = ROOT / "var" / "bench"
 SETTINGS = "bench.settings"
 HOST = "127.0.0.1"
 WORKERS = 2
-PAGES = ["/", "/information-package/", "/hospitals/"]
+WEBINAR_PAGE = "/webinars/long-covid-in-intensive-care-survivors/"  # a demo webinar
+PAGES = ["/", "/information-package/", "/hospitals/", "/webinars/", WEBINAR_PAGE]
 ENROL = "/enrol/"
 BARE = "/__bench__/bare/{size}/"
 NO_CACHE_COOKIE = "sessionid=x"  # any session cookie makes home/pagecache.py step aside
@@ -50,6 +53,7 @@ GOAL = 0.50
 ENROL_GOAL = 0.30
 ENROL_MAX_BYTES = 60 * 1024
 HOSPITALS = 15_600  # distinct hospitals in the real European list
+WEBINARS = 1_000  # the catalogue size that issue 10 (point 10) measures
 
 # Run inside `manage.py shell`: tops the directory up to HOSPITALS generated hospitals (names and
 # cities with accents, spread over every country), in bulk and with what Hospital.save() fills in.
@@ -75,6 +79,35 @@ for n in range(have, wanted):
 Hospital.objects.bulk_create(made, batch_size=2000)
 invalidate_public_pages()
 print(Hospital.objects.count())
+"""
+
+# Run inside `manage.py shell`: tops the demo's catalogue up to WEBINARS published webinars, past
+# and upcoming, each with a topic and two speakers (pages made as Wagtail makes them, without
+# revisions, which the pages do not read).
+LOAD_WEBINARS = """
+import datetime
+from django.utils import timezone
+from events.models import Topic, WebinarIndexPage, WebinarPage, WebinarSpeaker
+from home.pagecache import invalidate_public_pages
+wanted = {wanted}
+catalogue = WebinarIndexPage.objects.get()
+topics = list(Topic.objects.all())
+have = WebinarPage.objects.child_of(catalogue).count()
+now = timezone.now().replace(minute=0, second=0, microsecond=0)
+for n in range(have, wanted):
+    start = now + datetime.timedelta(days=(n % 400) - 200, hours=n % 7)
+    page = WebinarPage(
+        title=f"Webinar {{n:04}}: séance clinique", slug=f"bench-webinar-{{n:04}}",
+        summary="A generated webinar for the benchmark.", start=start,
+        end=start + datetime.timedelta(hours=1), language=("en", "fr", "de")[n % 3],
+        time_zone="Europe/Brussels",
+    )
+    page.speakers.add(WebinarSpeaker(sort_order=0, name=f"Dr Speaker {{n}}", affiliation="Hospital"))
+    page.speakers.add(WebinarSpeaker(sort_order=1, name="Dr Second Speaker"))
+    page.topics = [topics[n % len(topics)]] if topics else []
+    catalogue.add_child(instance=page)
+invalidate_public_pages()
+print(WebinarPage.objects.child_of(catalogue).count())
 """
 
 # wrk calls response() for every answer; done() adds up what the threads counted.
@@ -155,6 +188,8 @@ def prepare_database():
     manage("seed_demo")
     count = manage("shell", "-c", LOAD_HOSPITALS.format(wanted=HOSPITALS)).split()[-1]
     print(f"directory: {count} hospitals (generated up to {HOSPITALS}, as the real list)")
+    count = manage("shell", "-c", LOAD_WEBINARS.format(wanted=WEBINARS)).split()[-1]
+    print(f"webinar catalogue: {count} webinars (generated up to {WEBINARS})")
 
 
 def free_port():
@@ -424,7 +459,11 @@ def make_targets(port):
         BARE.format(size=home.expected_size),
         expect_cache_hit=False,
     )
-    pages = [Target(path, path) for path in PAGES if path != "/"]
+    pages = [
+        Target("a webinar page" if path == WEBINAR_PAGE else path, path)
+        for path in PAGES
+        if path != "/"
+    ]
     pages.append(Target(ENROL, ENROL, expect_cache_hit=False, goal=ENROL_GOAL))
     uncached = Target(
         "/ without page cache (information)",
@@ -433,9 +472,17 @@ def make_targets(port):
         informational=True,
         expect_cache_hit=False,
     )
-    for target in [bare, *pages, uncached]:
+    uncached_catalogue = Target(
+        f"/webinars/ without page cache ({WEBINARS})",
+        "/webinars/",
+        cookie=NO_CACHE_COOKIE,
+        informational=True,
+        expect_cache_hit=False,
+    )
+    informational = [uncached, uncached_catalogue]
+    for target in [bare, *pages, *informational]:
         check_target(port, target)
-    return bare, [bare, home, *pages, uncached]
+    return bare, [bare, home, *pages, *informational]
 
 
 def make_load(args, port, tmp):
