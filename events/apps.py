@@ -52,6 +52,8 @@ class EventsConfig(AppConfig):
             registrations.on_webinar_cancelled, dispatch_uid="registrations-webinar-cancelled"
         )
 
+        # Case conferences: participants are invited once a meeting's booking is stored booked.
+        import events.services.conference_scheduling  # noqa: F401
         from events.demo import seed_webinars
 
         register_demo("webinars", seed_webinars)

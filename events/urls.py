@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("events.urls_proposals")),
     path("", include("events.urls_registration")),
     path("", include("events.urls_certificates")),
+    path("", include("events.urls_polls")),
 ]
