@@ -353,10 +353,15 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CMSS] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 # Added to allauth's defaults (sign-in 30/min per IP, 3 codes/min per address, 5 failed
-# sign-ins per 5 min per address): /enrol/ per IP, and per address (directory/views.py).
+# sign-ins per 5 min per address): /enrol/ per IP, and per address (directory/views.py); the
+# webinar registration form per IP and per webinar and address, its code page per IP
+# (events/views/registration.py).
 ACCOUNT_RATE_LIMITS = {
     "enrol": "20/h/ip",
     "enrol_email": "3/h/key",
+    "webinar_register": "30/h/ip",
+    "webinar_register_email": "3/h/key",
+    "webinar_code": "30/10m/ip",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "CMSS"
