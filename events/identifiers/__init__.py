@@ -27,7 +27,7 @@ from .emails import find_emails
 from .findings import Finding
 from .names import find_names
 from .numbers import find_id_numbers
-from .phones import find_phones
+from .phones import find_phones, looks_dialled
 from .records import find_record_numbers
 
 __all__ = ["Finding", "check", "find_identifiers"]
@@ -48,15 +48,20 @@ DETECTORS = (
 def find_identifiers(text):
     """What in `text` could identify a patient, as `Finding`s in the order they appear.
 
-    Where two findings overlap, the longer one is kept (on a tie, the one from the detector
-    listed first in DETECTORS).
+    Where two findings overlap, the longer one is kept; on a tie, the one from the detector
+    listed first in DETECTORS, except that digits which pass both an ID checksum and a phone
+    plan are called a phone number when written or announced as one ("+33 ...", "call 06...").
     """
     if not text or not text.strip():
         return []
     candidates = []
     for rank, detector in enumerate(DETECTORS):
         for finding in detector(text):
-            candidates.append((finding.start - finding.end, rank, finding))
+            dialled = finding.kind == "phone number" and looks_dialled(
+                text, finding.start, finding.end
+            )
+            # A dialled number goes before an identity number with the same digits.
+            candidates.append((finding.start - finding.end, -1 if dialled else rank, finding))
     kept = []
     for _, _, finding in sorted(candidates, key=lambda c: (c[0], c[1], c[2].start)):
         if any(finding.start < other.end and other.start < finding.end for other in kept):

@@ -85,7 +85,7 @@ def find_addresses(text):
     findings = []
     for pattern in (ENGLISH, FRENCH, LEADING, SUFFIXED):
         for match in pattern.finditer(text):
-            part = match.group().rstrip(" ,")
+            part = match.group().rstrip(" ,.")  # the full stop ends the sentence
             findings.append(
                 Finding(
                     "address",

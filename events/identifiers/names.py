@@ -110,6 +110,20 @@ SAINT_WORDS = frozenset(words("san santa sant saint sainte st ste são sankt sin
 PLACE_WORDS = frozenset(
     words("at in from à au aux de du im am aus al all nel nella en bij uit w we z ze på i från")
 )
+# Articles and determiners: a given name after one is a word ("eine Iris-Heterochromie"), since
+# nobody writes "the Anna Schmidt".
+DETERMINERS = frozenset(
+    words(
+        "a an the this that un une le la les ce cette ein eine einer einen der die das dem den "
+        "des dieser diese uno una il lo gli questo questa el los las este esta een het deze dit "
+        "en ett den det denna"
+    )
+)
+# Endings of medical words, which German writes with a capital: a capitalised word ending so
+# after a given name is a finding ("Iris Heterochromie"), not a surname.
+MEDICAL_ENDINGS = words(
+    "itis ose osis oma om ie ämie emia ung heit keit tion ität pathie plasie trophie algie tomie"
+)
 # Eponyms that name diseases and signs; a capitalised word from this list after a word for the
 # patient is the disease ("patient, Wilson disease suspected"), not the patient.
 EPONYMS = frozenset(
@@ -140,6 +154,10 @@ TITLE = re.compile(
     + "|".join(re.escape(t) for t in sorted(ANY_CASE_TITLES, key=len, reverse=True))
     + r")|M(?=\.\s*[A-Z]))(?!\w)\.?"
 )
+# Elided articles and prepositions (French, Italian) before a word: "l'", "d'", "dall'".
+ELISION = re.compile(
+    r"(?i:l|d|j|n|s|c|qu|jusqu|lorsqu|dall|dell|nell|all|sull|un|quell)['’](?=[^\W\d_])"
+)
 NEIGHBOURHOOD = 12  # tokens on either side that count as "near"
 
 
@@ -157,7 +175,10 @@ class _Token:
     @property
     def capitalised(self):
         """A capital then a small letter: "Dupont", "Jean-Pierre", "O'Brien"."""
-        return len(self.text) > 1 and self.text[0].isupper() and self.text[1].islower()
+        word = self.text
+        if len(word) > 3 and word[1] in "'’" and word[0].isupper():
+            word = word[2:]  # O'Brien, D'Angelo
+        return len(word) > 1 and word[0].isupper() and word[1].islower()
 
     @property
     def capitals(self):
@@ -172,9 +193,14 @@ def _tokens(text):
     tokens = []
     for match in TOKEN.finditer(text):
         word = match.group()
+        start = match.start()
+        elided = ELISION.match(word)
+        if elided:  # "l'Institut" is "Institut", "dall'Ospedale" is "Ospedale"
+            start += elided.end()
+            word = word[elided.end() :]
         dotted = word.endswith(".")
         word = word.rstrip(".")
-        tokens.append(_Token(word, match.start(), match.start() + len(word), dotted))
+        tokens.append(_Token(word, start, start + len(word), dotted))
     return tokens
 
 
@@ -213,8 +239,11 @@ def surnames():
 
 
 def _is_listed(token):
+    """Whether the token, or a part of a double-barrelled name, is a listed given name or
+    surname."""
     word = token.text.title() if token.capitals else token.text
-    return word in given_names() or word in surnames()
+    parts = [word, *re.split(r"[-'’]", word)]
+    return any(part in given_names() or part in surnames() for part in parts)
 
 
 def _joined(text, left, right, allowed=" "):
@@ -295,19 +324,23 @@ def _is_place(name):
     return any(t.lower.startswith(tuple(INSTITUTION_STEMS)) for t in name)
 
 
-def _patient_word_near(tokens, index):
-    window = tokens[max(0, index - NEIGHBOURHOOD) : index + NEIGHBOURHOOD]
-    for token in window:
-        if token.lower in PATIENT_WORDS:
-            return token.text
-    for token in window:
-        if token.lower in PERSON_WORDS:
-            return token.text
+def _patient_word_near(tokens, index, outside=None):
+    """The nearest-listed word for the patient (else for a person) within NEIGHBOURHOOD tokens
+    of `index`, leaving out the tokens inside `outside` (the finding's own span)."""
+    window = [
+        token
+        for token in tokens[max(0, index - NEIGHBOURHOOD) : index + NEIGHBOURHOOD]
+        if not (outside and outside[0] <= token.start < outside[1])
+    ]
+    for words_of in (PATIENT_WORDS, PERSON_WORDS):
+        for token in window:
+            if token.lower in words_of:
+                return token.text
     return None
 
 
-def _why(tokens, index):
-    near = _patient_word_near(tokens, index)
+def _why(tokens, index, outside):
+    near = _patient_word_near(tokens, index, outside)
     if near:
         return f"looks like a person's name next to “{near}”"
     return "looks like a person's name"
@@ -316,7 +349,8 @@ def _why(tokens, index):
 def _finding(text, tokens, first, name):
     start = first.start
     end = name[-1].end
-    return Finding("name", text[start:end], start, end, _why(tokens, tokens.index(name[0])), ADVICE)
+    why = _why(tokens, tokens.index(name[0]), (start, end))
+    return Finding("name", text[start:end], start, end, why, ADVICE)
 
 
 def _after_titles(text, tokens):
@@ -399,12 +433,39 @@ def _given_and_surname(text, tokens):
             continue
         if weak and not forwards and not backwards:
             near = _patient_word_near(tokens, i)
-            place = i and tokens[i - 1].lower in PLACE_WORDS
-            if not near or place:
+            before = tokens[i - 1].lower if i else ""
+            if (
+                not near
+                or before in PLACE_WORDS
+                or before in DETERMINERS
+                or last.lower.endswith(MEDICAL_ENDINGS)
+            ):
                 i += len(name)
                 continue
         yield name
         i += len(name)
+
+
+# After a given name, an age: "Emma, 7 years old", "Lukas, 6 Jahre", "Maria (45)".
+AGE_AFTER = re.compile(
+    r"\s*(?:,\s*\d{1,3}(?=\s*(?:years?\b|y\b|yo\b|-year|ans\b|jahre|anni\b|años\b|jaar\b|"
+    r"lat\b|lata\b|år\b|[,;)]|$))|\(\d{1,3}\))",
+    re.IGNORECASE,
+)
+
+
+def _given_name_with_age(text, tokens):
+    given = given_names()
+    for i, token in enumerate(tokens):
+        if not token.capitalised or token.text not in given or token.text in EPONYMS:
+            continue
+        if token.dotted or not AGE_AFTER.match(text, token.end):
+            continue
+        if _is_colleague(tokens, i) or _in_institution(tokens, i):
+            continue
+        if i and tokens[i - 1].capitalised and _joined(text, tokens[i - 1], token):
+            continue  # the end of a longer name, which the other rules judge
+        yield [token]
 
 
 def find_names(text):
@@ -420,12 +481,14 @@ def find_names(text):
                 text[start:end],
                 start,
                 end,
-                _why(tokens, tokens.index(found.name[0])),
+                _why(tokens, tokens.index(found.name[0]), (start, end)),
                 ADVICE,
             )
         )
     for name in _after_patient_words(text, tokens):
         findings.append(_finding(text, tokens, name[0], name))
     for name in _given_and_surname(text, tokens):
+        findings.append(_finding(text, tokens, name[0], name))
+    for name in _given_name_with_age(text, tokens):
         findings.append(_finding(text, tokens, name[0], name))
     return findings

@@ -3,7 +3,8 @@ state allows them (leniency VALID: a number that could be dialled there, not any
 
 Clinical numbers must pass, and some short numbers are valid in a small plan (Luxembourg accepts
 "45 000"), so a match needs at least eight digits and must not be followed by a unit
-("12 400/µL", "1 250 000 copies/mL").
+("12 400/µL", "1 250 000 copies/mL"); with exactly eight (a whole number in Denmark or Norway,
+but also a sample number) it must be written or announced as a phone number.
 """
 
 import re
@@ -13,7 +14,7 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 from .findings import Finding
 from .vocabulary import words
 
-__all__ = ["REGIONS", "find_phones"]
+__all__ = ["REGIONS", "find_phones", "looks_dialled"]
 
 ADVICE = "Leave out phone numbers; CMSS reaches the participants itself."
 
@@ -28,10 +29,34 @@ MIN_DIGITS = 8
 # A number with this many digits (with the usual separators) somewhere in the text: below it,
 # no region's matcher is asked.
 DIGIT_RUN = re.compile(r"\+?\d(?:[\s./()-]{0,2}\d){" + str(MIN_DIGITS - 1) + ",}")
+DATE_SHAPE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
 UNIT_AFTER = re.compile(
     r"\s?(?:/|per\b|mg|µg|mcg|g\b|kg|ml|mL|l\b|L\b|IU|UI|U\b|mmol|µmol|copies|cells|Kopien|copie|"
     r"copias|kopii|kopior|%)"
 )
+
+
+# Words that announce a phone number (English, French, German, Italian, Spanish, Dutch, Polish,
+# Swedish).
+PHONE_WORDS = words(
+    "tel tél phone telephone mobile cell call ring "
+    "téléphone portable appeler appelez "
+    "telefon handy anrufen rückruf erreichbar "
+    "telefono cellulare chiamare chiamate "
+    "teléfono móvil llamar llamen "
+    "telefoon mobiel bel bellen "
+    "komórka dzwonić zadzwonić "
+    "mobil ringa tlf"
+)
+PHONE_WORD = re.compile(r"(?<!\w)(?i:" + "|".join(PHONE_WORDS) + r")(?!\w)")
+
+
+def looks_dialled(text, start, end):
+    """Whether the number at text[start:end], which may also pass an ID checksum, reads as a phone
+    number: written with a "+", "00" or trunk "0" in front, or after a word such as "call"."""
+    if text[start:end].startswith(("+", "0")):
+        return True
+    return PHONE_WORD.search(text, max(0, start - 30), start) is not None
 
 
 def find_phones(text):
@@ -44,6 +69,10 @@ def find_phones(text):
             digits = sum(char.isdigit() for char in match.raw_string)
             if digits < MIN_DIGITS or UNIT_AFTER.match(text, match.end):
                 continue
+            if digits == MIN_DIGITS and not looks_dialled(text, match.start, match.end):
+                continue  # eight bare digits are as often a sample or a reference number
+            if DATE_SHAPE.fullmatch(match.raw_string):
+                continue  # "2030-01-15" is the dates module's to judge
             spans.setdefault((match.start, match.end), match.raw_string)
     return [
         Finding("phone number", raw, start, end, "looks like a phone number", ADVICE)

@@ -42,6 +42,10 @@ class Command(BaseCommand):
                 raise CommandError(f"Cannot read {options['file']}: {error.strerror}.") from None
         else:
             stream = options.get("stdin") or getattr(sys.stdin, "buffer", sys.stdin)
+        out = getattr(self.stdout, "_out", None)
+        encoding = (getattr(out, "encoding", None) or "utf-8").lower().replace("-", "")
+        if encoding != "utf8" and hasattr(out, "reconfigure"):
+            out.reconfigure(encoding="utf-8")  # the output is UTF-8 whatever the locale says
         try:
             for line in _lines(stream):
                 findings = find_identifiers(line)
