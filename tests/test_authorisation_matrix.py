@@ -610,6 +610,11 @@ EXPECTED = {
     # The webinar catalogue's calendars (issue 10, point 1): public; the world has no webinar.
     "webinars/feed.ics": case(public()),
     "webinars/<slug:slug>/calendar.ics": case(public("404"), slug="=no-such-webinar"),
+    # Webinar registration (issue 10, point 4): public; the world has no webinar and no
+    # registration, so each answers 404.
+    "webinars/<slug:slug>/register/": case(public("404"), slug="=no-such-webinar"),
+    "webinars/<slug:slug>/register/code/": case(public("404"), slug="=no-such-webinar"),
+    "webinars/cancel/<str:token>/": case(public("404"), token="=no-such-token"),
     r"^((?:[\w\-]+/)*)$": [case(public(), path="/"), case(public(), path="/procedures/")],
 }
 
