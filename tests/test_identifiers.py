@@ -92,6 +92,7 @@ def test_a_listed_given_name_and_surname_are_a_name_anywhere():
 def test_a_listed_given_name_with_an_age_is_a_name():
     assert found("Emma, 7 years old, with Kawasaki disease.") == ["Emma"]
     assert found("Lukas, 6 Jahre, mit Fieber.") == ["Lukas"]
+    assert found("Maria Grazia, 54 anni, con febbre.") == ["Maria Grazia"]
 
 
 NOT_NAMES = [
@@ -108,6 +109,7 @@ NOT_NAMES = [
     "Trasferito dall'Ospedale San Raffaele, paziente di 40 anni.",
     "Patient from Martin Luther University Hospital Halle.",
     "Homme de 61 ans traité à l'Institut Gustave Roussy.",
+    "A 3-year-old boy; the biopsy at Evelina London shows FSGS.",
     # colleagues
     "Discussed with Dr Anna Schmidt from the Charité.",
     "Frau Dr. Weber vom Universitätsklinikum Heidelberg schlägt Plasmapherese vor.",
@@ -140,6 +142,7 @@ DATES = [
     ("de", "geboren am 12.03.61", "12.03.61"),
     ("it", "nato il 12 marzo 1961", "12 marzo 1961"),
     ("es", "nacido el 12 de marzo de 1961", "12 de marzo de 1961"),
+    ("es", "nacido el 5/7/61", "5/7/61"),
     ("nl", "geboren op 12-03-1961", "12-03-1961"),
     ("nl", "geboortedatum 12 maart 1961", "12 maart 1961"),
     ("pl", "urodzony 12 marca 1961 r.", "12 marca 1961"),
@@ -167,6 +170,7 @@ DATES_THAT_PASS = [
     "Seen in clinic on 12/03 and on 19 March.",
     "Born in 1961, she is now 65.",
     "GCS 3/4/15 on arrival, BP 120/80/65.",
+    "GCS 3/4/15 on arrival of a man born in 1961.",
     "Then 2 X 2000 mg a day.",
     "We could meet on 15.12.2030 or on 2030-01-15.",
 ]
@@ -195,6 +199,7 @@ ADDRESSES = [
     ("it", "abita in piazza Duomo, 3.", "piazza Duomo, 3"),
     ("es", "Vive en la calle Mayor 27.", "calle Mayor 27"),
     ("es", "Domicilio en avenida de América, 12.", "avenida de América, 12"),
+    ("fr", "Rue de la Loi 16, 1000 Bruxelles.", "Rue de la Loi 16"),
     ("nl", "Hij woont op de Kerkstraat 27.", "Kerkstraat 27"),
     ("pl", "Mieszka przy ul. Długiej 27.", "ul. Długiej 27"),
     ("pl", "Adres: al. Jana Pawła II 10/4.", "al. Jana Pawła II 10/4"),

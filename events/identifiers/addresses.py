@@ -2,8 +2,9 @@
 
 - number first: "12 Baker Street", "221B Elm Road" (English); "12 rue de la Paix", "3 bis
   avenue Foch" (French);
-- street word, name, then number: "via Roma 12", "piazza Duomo, 3" (Italian); "calle Mayor 5",
-  "avenida de América, 12" (Spanish); "ul. Długa 5/3", "al. Jana Pawła II 10" (Polish);
+- street word, name, then number: "rue de la Loi 16" (Belgian and Swiss French); "via Roma 12",
+  "piazza Duomo, 3" (Italian); "calle Mayor 5", "avenida de América, 12" (Spanish); "ul. Długa
+  5/3", "al. Jana Pawła II 10" (Polish);
 - one word ending in the street word, then the number: "Hauptstraße 12", "Lindenstr. 5",
   "Berliner Straße 3" (German); "Kerkstraat 12", "Stationsweg 3" (Dutch); "Storgatan 12",
   "Kungsvägen 3" (Swedish).
@@ -36,6 +37,8 @@ LEADING_STREET_WORDS = {
     "es": "calle c/ avenida avda avda. av. plaza pza. paseo camino ronda travesía glorieta "
     "carretera",
     "pl": "ul. ulica ulicy al. aleja alei os. osiedle pl. plac",
+    # Belgian and Swiss French put the number last: "rue de la Loi 16".
+    "fr": "rue avenue boulevard bd chemin quai allée impasse place",
 }
 # Street words that end a compound street name, followed by the number.
 SUFFIX_STREET_WORDS = {
@@ -44,7 +47,7 @@ SUFFIX_STREET_WORDS = {
     "sv": "gatan vägen gränd torget stigen backen allén",
 }
 # After a leading street word, these small words may stand between capitalised name words.
-NAME_LINKS = words("de del della dei degli di la las los y e da do dos das")
+NAME_LINKS = words("de del della dei degli di la las los y e da do dos das des du l'")
 
 _NUMBER = r"(?P<number>\d{1,4}(?:\s?[a-wyzA-WYZ](?![a-zA-Z]))?(?:\s?/\s?\d{1,4}[a-zA-Z]?)?)"
 _UNIT_AFTER = r"(?!\s?(?:mg|g|kg|ml|l|km|m|cm|mm|min|h|%|x)\b|\s?%|[.,]\d)"

@@ -170,7 +170,9 @@ def find_dates(text, today=None):
     for pattern in (NUMERIC, ISO, DAY_MONTH_YEAR, MONTH_DAY_YEAR):
         for match in pattern.finditer(text):
             groups = match.groupdict()
-            if pattern is NUMERIC and _score_like(groups):
+            near_birth = _near_birth_word(text, match.start(), match.end())
+            born_before = BIRTH.search(text, max(0, match.start() - 15), match.start())
+            if pattern is NUMERIC and _score_like(groups) and not born_before:
                 continue
             year = _year(groups["year"], today)
             month = _month(groups["month"])
@@ -182,7 +184,7 @@ def find_dates(text, today=None):
                 found = _real_date(month, day, year)  # 03/25/1961, written the American way
             if found is None or not datetime.date(1900, 1, 1) <= found <= today:
                 continue
-            if _near_birth_word(text, match.start(), match.end()):
+            if near_birth:
                 why = "looks like a date of birth"
             else:
                 why = "is an exact date, which could be a date of birth"

@@ -110,6 +110,9 @@ SAINT_WORDS = frozenset(words("san santa sant saint sainte st ste são sankt sin
 PLACE_WORDS = frozenset(
     words("at in from à au aux de du im am aus al all nel nella en bij uit w we z ze på i från")
 )
+# Prepositions that mean "at a place" and hardly ever stand before a person: a name after one is
+# a hospital even when both its words are listed names ("at Evelina London").
+AT_WORDS = frozenset(words("at à au aux im presso på"))
 # Articles and determiners: a given name after one is a word ("eine Iris-Heterochromie"), since
 # nobody writes "the Anna Schmidt".
 DETERMINERS = frozenset(
@@ -431,6 +434,9 @@ def _given_and_surname(text, tokens):
         ):
             i += len(name)
             continue
+        if i and tokens[i - 1].lower in AT_WORDS:
+            i += len(name)  # "a biopsy at Evelina London": a place, whatever its name
+            continue
         if weak and not forwards and not backwards:
             near = _patient_word_near(tokens, i)
             before = tokens[i - 1].lower if i else ""
@@ -463,9 +469,12 @@ def _given_name_with_age(text, tokens):
             continue
         if _is_colleague(tokens, i) or _in_institution(tokens, i):
             continue
-        if i and tokens[i - 1].capitalised and _joined(text, tokens[i - 1], token):
-            continue  # the end of a longer name, which the other rules judge
-        yield [token]
+        first = i
+        while first > max(0, i - 3) and tokens[first - 1].capitalised:
+            if not _joined(text, tokens[first - 1], tokens[first]):
+                break
+            first -= 1  # "Maria Grazia, 54 anni": the whole name
+        yield tokens[first : i + 1]
 
 
 def find_names(text):
