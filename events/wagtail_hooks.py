@@ -8,6 +8,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import modeladmin_register
 
+from events import conferences_admin  # noqa: F401 (the case conference queue and its log actions)
 from events.admin import RETRY_URL_NAME, WebexBookingAdmin, retry_booking
 from events.models import Topic
 from events.proposals_admin import WebinarProposalAdmin

@@ -615,6 +615,38 @@ EXPECTED = {
     "webinars/<slug:slug>/register/": case(public("404"), slug="=no-such-webinar"),
     "webinars/<slug:slug>/register/code/": case(public("404"), slug="=no-such-webinar"),
     "webinars/cancel/<str:token>/": case(public("404"), token="=no-such-token"),
+    # Case conferences (issue 11, points 3 and 4): an invitee's no-login poll link (a token
+    # that is not ours opens nothing), and the helpdesk's queue (events 0008 grants the
+    # Helpdesk view and change); a step's page refuses staff who may not work requests.
+    "conferences/poll/<str:token>/": case(public("404")),
+    "admin/^events/conferencerequest/$": case(helpdesk_only()),
+    r"admin/^events/conferencerequest/inspect/(?P<instance_pk>[-\w]+)/$": case(
+        admin("404"), instance_pk="=999999"
+    ),
+    r"admin/^events/conferencerequest/history/(?P<instance_pk>[-\w]+)/$": case(
+        admin("404"), instance_pk="=999999"
+    ),
+    "admin/events/case-conferences/<int:pk>/ask/": case(
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
+    ),
+    "admin/events/case-conferences/<int:pk>/schedule/": case(
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
+    ),
+    "admin/events/case-conferences/<int:pk>/reschedule/": case(
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
+    ),
+    "admin/events/case-conferences/<int:pk>/hold/": case(
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
+    ),
+    "admin/events/case-conferences/<int:pk>/close/": case(
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
+    ),
+    "admin/events/case-conferences/<int:pk>/decline/": case(
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
+    ),
+    "admin/events/case-conferences/<int:pk>/cancel/": case(
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
+    ),
     r"^((?:[\w\-]+/)*)$": [case(public(), path="/"), case(public(), path="/procedures/")],
 }
 
