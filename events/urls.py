@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("events.urls_registration")),
     path("", include("events.urls_certificates")),
     path("", include("events.urls_polls")),
+    path("", include("events.urls_conferences")),
 ]

@@ -610,6 +610,12 @@ EXPECTED = {
     # The webinar catalogue's calendars (issue 10, point 1): public; the world has no webinar.
     "webinars/feed.ics": case(public()),
     "webinars/<slug:slug>/calendar.ics": case(public("404"), slug="=no-such-webinar"),
+    # Case conference requests (issue 11, point 1): the form and the picker's search for
+    # approved clinicians (the search answers JSON 403, never a sign-in page); a confirmation
+    # is its requester's only.
+    "conferences/request/": case(public("403", anonymous="login", clinician="200")),
+    "conferences/request/invitees/": case(public("403", clinician="200")),
+    "conferences/request/<int:pk>/sent/": case(public("404", anonymous="login"), pk="=999999"),
     # Webinar registration (issue 10, point 4): public; the world has no webinar and no
     # registration, so each answers 404.
     "webinars/<slug:slug>/register/": case(public("404"), slug="=no-such-webinar"),
