@@ -99,3 +99,72 @@ def _blank_messages_about(registration):
 
 
 register_holder(HOLDER, export=export, erase=erase)
+
+
+# -- case conferences ---------------------------------------------------------------------------
+
+CONFERENCE_HOLDER = "case conferences"
+
+
+def export_conferences(clinician):
+    """The case conferences ``clinician`` asked for and was invited to, with their answers."""
+    from events.models import ConferenceInvitee, ConferenceRequest
+
+    def when(value):
+        return value.isoformat() if value else None
+
+    requested = [
+        {
+            "request": conference.pk,
+            "status": conference.status,
+            "urgency": conference.urgency,
+            "language": conference.language,
+            "duration_minutes": conference.duration_minutes,
+            "clinical_question": conference.clinical_question,
+            "question_erased_at": when(conference.question_erased_at),
+            "proposed_slots": [when(slot.start) for slot in conference.slots.all()],
+            "chosen_slot": when(conference.chosen_slot.start) if conference.chosen_slot else None,
+            "invitees": conference.invitees.count(),
+            "created_at": when(conference.created_at),
+        }
+        for conference in ConferenceRequest.objects.filter(requester=clinician)
+        .select_related("chosen_slot")
+        .prefetch_related("slots")
+        .order_by("pk")
+    ]
+    invited = [
+        {
+            "request": invitee.request_id,
+            "status": invitee.request.status,
+            "answered_at": when(invitee.answered_at),
+            "answers": [
+                {"slot": when(answer.slot.start), "answer": answer.answer}
+                for answer in invitee.answers.select_related("slot").order_by("slot__start")
+            ],
+        }
+        for invitee in ConferenceInvitee.objects.filter(clinician=clinician, erased=False)
+        .select_related("request")
+        .order_by("pk")
+    ]
+    return {"requested": requested, "invited": invited}
+
+
+def erase_conferences(clinician):
+    """Anonymise ``clinician``'s case conferences: their requests lose their requester (the
+    country stays, for statistics), their invitations their clinician (erased, country kept,
+    the poll link replaced so it opens nothing); their poll answers stay, now no one's."""
+    from events.models import ConferenceInvitee, ConferenceRequest, new_link_token
+
+    country_id = clinician.hospital.country_id if clinician.hospital_id else None
+    requests = ConferenceRequest.objects.filter(requester=clinician)
+    requests.filter(requester_country__isnull=True).update(requester_country_id=country_id)
+    requests.update(requester=None)
+    for invitee in ConferenceInvitee.objects.filter(clinician=clinician):
+        invitee.clinician = None
+        invitee.erased = True
+        invitee.country_id = invitee.country_id or country_id
+        invitee.poll_token = new_link_token()
+        invitee.save(update_fields=["clinician", "erased", "country", "poll_token"])
+
+
+register_holder(CONFERENCE_HOLDER, export=export_conferences, erase=erase_conferences)

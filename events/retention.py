@@ -22,3 +22,10 @@ def purge_recording_links(older_than, now):
     from events.services.recordings import remove_expired
 
     return remove_expired(now - timedelta(days=recording_retention_days()))
+
+
+@register_purger("case conference questions")
+def purge_conference_questions(older_than, now):
+    from events.conference_retention import erase_expired_questions
+
+    return erase_expired_questions(older_than, now)

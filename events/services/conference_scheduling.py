@@ -286,6 +286,8 @@ def decline(conference, *, by, reason):
         _check(locked, "decline")
         was_polling = locked.status == Status.POLLING
         locked.decline_reason = reason.strip()
+        # The retention period of its free text counts from here too.
+        locked.ended_at = timezone.now()
         _move(locked, Status.DECLINED, DECLINE_ACTION, by)
         if locked.requester is not None and locked.requester.email:
             _mail(
