@@ -571,7 +571,11 @@ class WebinarPage(Page):
         )
         member_zone = member_time_zone(request)
         context.update(
-            speakers=list(speakers_prefetch().queryset.filter(page=self)),
+            # Through the page's own relation, so that a preview shows the speakers being
+            # edited (modelcluster keeps them in memory until saved).
+            speakers=list(
+                self.speakers.select_related("clinician__hospital").order_by("sort_order", "pk")
+            ),
             topics=list(self.topics.all()),
             member_zone=member_zone if member_zone != self.time_zone else None,
             places_left=registration_places_left(self),

@@ -447,3 +447,18 @@ def test_a_registration_changes_what_the_next_anonymous_visitor_sees(
         registration.status = "cancelled"
         registration.save()
     assert "2 places left" in page_text(client.get(webinar.url))
+
+
+@pytest.mark.django_db
+def test_preview_shows_the_speakers_being_edited(rf, make_webinar):
+    """An editor's preview renders unsaved speakers and topics (held in memory)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    webinar = make_webinar("Previewed", speakers=[{"name": "Dr Saved"}])
+    webinar.speakers.add(WebinarSpeaker(sort_order=1, name="Dr Unsaved", affiliation="X"))
+    webinar.topics = [Topic(name="Draft topic", slug="draft-topic")]
+    request = rf.get(webinar.url)
+    request.user = AnonymousUser()
+    context = webinar.get_context(request)
+    assert [s.display_name for s in context["speakers"]] == ["Dr Saved", "Dr Unsaved"]
+    assert [t.name for t in context["topics"]] == ["Draft topic"]
