@@ -12,6 +12,7 @@ from events import conferences_admin  # noqa: F401 (the case conference queue an
 from events.admin import RETRY_URL_NAME, WebexBookingAdmin, retry_booking
 from events.models import Topic
 from events.proposals_admin import WebinarProposalAdmin
+from events.registrations_admin import registration_urls  # noqa: F401 (its hooks: a webinar's registrations)
 from events.services import proposals
 
 modeladmin_register(WebexBookingAdmin)

@@ -569,6 +569,21 @@ EXPECTED = {
     "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/": case(
         public("login")
     ),
+    # After registration (issue 10, points 7 and 8): an attendee's certificate (their own
+    # attended registration only; the world has none), and the helpdesk's registrations of a
+    # webinar (the world's page is not a webinar: 404 for those let in; actions are POST only).
+    "account/webinars/<int:pk>/certificate/": case(public("404", anonymous="login"), pk="=999999"),
+    "admin/events/webinars/<int:page_id>/registrations/": case(
+        admin("403", helpdesk="404", admin="404")
+    ),
+    "admin/events/webinars/<int:page_id>/registrations/export/": case(
+        admin("403", helpdesk="404", admin="404")
+    ),
+    "admin/events/webinars/<int:page_id>/registrations/promote/": case(admin("405")),
+    "admin/events/webinars/<int:page_id>/registrations/message/": case(admin("405")),
+    "admin/events/webinars/<int:page_id>/registrations/<int:registration_id>/cancel/": case(
+        admin("405"), registration_id="=999999"
+    ),
     # Webinar proposals (issue 10, point 2): the form for approved clinicians, and the
     # helpdesk's queue. The Helpdesk group is not yet granted view/change on proposals (a
     # migration of the events app to come): until then only administrators get in.
