@@ -332,3 +332,21 @@ def test_an_attendee_downloads_their_own_certificate_and_nobody_elses(client, ca
     for other in (someone_else, not_attended):
         assert client.get(url.format(other.pk)).status_code == 404
     assert client.get(url.format(999999)).status_code == 404
+
+
+def test_the_account_page_links_the_certificate_of_each_attended_registration(
+    client, catalogue, member
+):
+    attended = registrant(
+        ended_webinar(catalogue), "mette.hansen@example.eu", attended=True, minutes_attended=55
+    )
+    missed = registrant(
+        ended_webinar(catalogue, slug="missed", series_id="series-2"),
+        "mette.hansen@example.eu",
+        attended=False,
+        minutes_attended=0,
+    )
+    client.force_login(member.user)
+    html = client.get("/account/").content.decode()
+    assert f"/account/webinars/{attended.pk}/certificate/" in html
+    assert f"/account/webinars/{missed.pk}/certificate/" not in html
