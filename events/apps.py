@@ -54,6 +54,7 @@ class EventsConfig(AppConfig):
 
         # Case conferences: participants are invited once a meeting's booking is stored booked.
         import events.services.conference_scheduling  # noqa: F401
-        from events.demo import seed_webinars
+        from events.demo import seed_conferences, seed_webinars
 
         register_demo("webinars", seed_webinars)
+        register_demo("case conferences", seed_conferences)

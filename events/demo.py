@@ -225,3 +225,193 @@ def add_registrants(webinar, count):
             confirmed_at=now,
             queued_at=now + datetime.timedelta(seconds=n),
         )
+
+
+# -- case conferences -----------------------------------------------------------------------------
+
+# Fictional clinicians for the demo conferences, in three time zones (one with a zone of her own),
+# made when missing: first name, last name, email, specialty, hospital, city, country, own zone.
+CONFERENCE_CLINICIANS = [
+    (
+        "Lieve",
+        "Maes",
+        "lieve.maes@demo.example.org",
+        "Infectious diseases",
+        "Demo University Hospital Ghent",
+        "Ghent",
+        "BE",
+        "",
+    ),
+    (
+        "Tiago",
+        "Ferreira",
+        "tiago.ferreira@demo.example.org",
+        "Neurology",
+        "Demo Hospital of Lisbon",
+        "Lisbon",
+        "PT",
+        "",
+    ),
+    (
+        "Aino",
+        "Virtanen",
+        "aino.virtanen@demo.example.org",
+        "Paediatric oncology",
+        "Demo Children's Hospital Helsinki",
+        "Helsinki",
+        "FI",
+        "",
+    ),
+    (
+        "Marta",
+        "Sousa",
+        "marta.sousa@demo.example.org",
+        "Internal medicine",
+        "Demo Hospital of the Azores",
+        "Ponta Delgada",
+        "PT",
+        "Atlantic/Azores",
+    ),
+]
+
+# One request in every state: status, urgency, days from today of its slots, the slot hours (in
+# the requester's zone, Europe/Brussels), and each invitee's answers (by their index).
+CONFERENCES = [
+    ("submitted", "urgent", 2, [9, 14], {}),
+    ("polling", "routine", 9, [8, 13, 17], {1: ["yes", "yes", "no"], 2: ["yes", "maybe", "no"]}),
+    (
+        "scheduled",
+        "routine",
+        6,
+        [10, 15],
+        {1: ["yes", "no"], 2: ["yes", "yes"], 3: ["maybe", "yes"]},
+    ),
+    ("held", "routine", -12, [14], {1: ["yes"], 2: ["yes"], 3: ["yes"]}),
+    ("closed", "routine", -30, [11], {1: ["yes"], 2: ["maybe"], 3: ["yes"]}),
+    ("declined", "routine", 20, [16], {}),
+    ("cancelled", "urgent", 1, [12], {1: ["yes"]}),
+]
+CONFERENCE_QUESTION = (
+    "Woman in her 40s, fever and headache for 3 weeks after travel; MRI shows ring-enhancing "
+    "lesions, cultures negative on day 5 of admission. Which work-up would you add before biopsy?"
+)
+
+
+def demo_clinicians():
+    """The demo conferences' clinicians, made when missing (looked up by email)."""
+    from directory.models import Clinician, Country, Hospital
+
+    clinicians, created = [], []
+    for first, last, email, specialty, hospital, city, code, zone in CONFERENCE_CLINICIANS:
+        clinician = Clinician.objects.filter(email=email).first()
+        if clinician is None:
+            place, _ = Hospital.objects.get_or_create(
+                name=hospital, city=city, country=Country.objects.get(code=code)
+            )
+            clinician = Clinician.objects.create(
+                first_name=first,
+                last_name=last,
+                email=email,
+                specialty=specialty,
+                hospital=place,
+                status=Clinician.Status.APPROVED,
+                time_zone=zone,
+                languages="English",
+            )
+            created.append(f"clinician {first} {last}")
+        clinicians.append(clinician)
+    return clinicians, created
+
+
+def seed_conferences(home):
+    """Case conference requests in every state, their invitees in Brussels, Lisbon, Helsinki and
+    the Azores, with poll answers and (scheduled) a booked meeting. Plain rows: nothing is sent
+    and Webex is not asked. Each request is found again by its form key, so nothing is made
+    twice. Returns what it created."""
+    import uuid
+    import zoneinfo
+
+    from events.calendar import new_uid
+    from events.models import (
+        ConferenceInvitee,
+        ConferenceRequest,
+        ConferenceSlot,
+        SlotAnswer,
+        WebexBooking,
+        calendar_host,
+    )
+
+    clinicians, created = demo_clinicians()
+    requester, invitees = clinicians[0], clinicians[1:]
+    zone = zoneinfo.ZoneInfo("Europe/Brussels")
+    today = timezone.localtime(timezone=zone).date()
+    now = timezone.now()
+    for status, urgency, days, hours, answers in CONFERENCES:
+        key = uuid.uuid5(uuid.NAMESPACE_URL, f"cmss-demo-conference-{status}")
+        if ConferenceRequest.objects.filter(submission_key=key).exists():
+            continue
+        day = today + datetime.timedelta(days=days)
+        ended = status in ("held", "closed", "declined", "cancelled")
+        conference = ConferenceRequest.objects.create(
+            requester=requester,
+            requester_country=requester.hospital.country,
+            clinical_question=CONFERENCE_QUESTION,
+            language="en",
+            duration_minutes=60,
+            urgency=urgency,
+            time_zone="Europe/Brussels",
+            status=status,
+            submission_key=key,
+            decline_reason=(
+                "No colleague with this expertise is free in the coming month: please ask again "
+                "in the new year."
+                if status == "declined"
+                else ""
+            ),
+            ended_at=now if ended else None,
+        )
+        slots = [
+            ConferenceSlot.objects.create(
+                request=conference,
+                start=datetime.datetime.combine(day, datetime.time(hour), zone),
+            )
+            for hour in hours
+        ]
+        people = invitees if status != "submitted" else invitees[:2]
+        for position, clinician in enumerate(people, start=1):
+            invitee = ConferenceInvitee.objects.create(
+                request=conference, clinician=clinician, country=clinician.hospital.country
+            )
+            given = answers.get(position, [])
+            for slot, answer in zip(slots, given, strict=False):
+                SlotAnswer.objects.create(invitee=invitee, slot=slot, answer=answer)
+            if given:
+                invitee.answered_at = now
+                invitee.save(update_fields=["answered_at"])
+        if status in ("scheduled", "held", "closed"):
+            chosen = slots[-1] if status == "scheduled" else slots[0]
+            # Booked as if Webex had answered; the conference is linked after, and marked as
+            # invited, so no invitation goes out.
+            booking = WebexBooking.objects.create(
+                kind=WebexBooking.Kind.MEETING,
+                title=f"CMSS case conference {conference.pk}",
+                start=chosen.start,
+                end=chosen.start + datetime.timedelta(minutes=60),
+                time_zone="Europe/Brussels",
+                status=WebexBooking.Status.BOOKED,
+                webex_meeting_id=f"demo-{conference.pk}",
+                meeting_number="2735 118 4401",
+                web_link="https://demo.webex.example/meet/cmss-demo",
+                password="Demo2026",  # noqa: S106 (a fictional demo meeting's)
+                call_in_numbers=[
+                    {"label": "Belgium toll", "number": "+32 2 555 01 00", "toll_type": "toll"}
+                ],
+            )
+            ConferenceRequest.objects.filter(pk=conference.pk).update(
+                booking=booking,
+                chosen_slot=chosen,
+                calendar_uid=new_uid(calendar_host()),
+                invited_sequence=0,
+            )
+        created.append(f"case conference request ({status})")
+    return created

@@ -385,3 +385,33 @@ def test_the_steps_are_posts_with_csrf_by_the_helpdesk_only(
         desk.post(cancel, {"csrfmiddlewaretoken": token, "reason": ""})
     conference.refresh_from_db()
     assert conference.status == Status.CANCELLED
+
+
+@pytest.mark.django_db
+def test_the_demo_has_every_state_in_three_zones_and_sends_nothing(
+    client, home_page, helpdesk, django_capture_on_commit_callbacks
+):
+    from events.demo import seed_conferences
+    from events.models import ConferenceInvitee
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = seed_conferences(home_page)
+    assert created
+    assert set(ConferenceRequest.objects.values_list("status", flat=True)) == set(Status.values)
+    zones = {polls.zone_of(i.clinician) for i in ConferenceInvitee.objects.all()}
+    assert len(zones) >= 3
+    assert mail.outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        assert seed_conferences(home_page) == []
+    assert ConferenceRequest.objects.count() == len(Status.values)
+
+    polling = ConferenceRequest.objects.get(status=Status.POLLING)
+    invitee = polling.invitees.first()
+    assert client.get(f"/conferences/poll/{invitee.poll_token}/").status_code == 200
+    client.force_login(helpdesk)
+    scheduled = ConferenceRequest.objects.get(status=Status.SCHEDULED)
+    html = client.get(
+        reverse("events_conferencerequest_modeladmin_inspect", args=[scheduled.pk])
+    ).content.decode()
+    assert scheduled.booking.web_link in html and "Suits most" in html
+    assert mail.outbox == []
