@@ -220,6 +220,36 @@ def test_publishing_it_cancelled_deletes_it_on_webex(
 
 
 @pytest.mark.django_db
+def test_cancelled_while_being_booked_the_publication_stands_and_the_panel_says_so(
+    catalogue, simulated, cancelled, admin_client, django_capture_on_commit_callbacks
+):
+    page = make_webinar(catalogue)
+    with django_capture_on_commit_callbacks(execute=False):
+        page = publish(page)
+    # A worker is talking to Webex about it right now.
+    WebexBooking.objects.filter(pk=page.booking_id).update(
+        attempts=1, claimed_until=timezone.now() + datetime.timedelta(minutes=5)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        page = edit_and_publish(page, state=WebinarPage.State.CANCELLED)
+    assert page.live and page.state == WebinarPage.State.CANCELLED
+    assert WebexBooking.objects.get(pk=page.booking_id).status == Status.PENDING
+    assert cancelled.calls == []
+    html = admin_client.get(reverse("wagtailadmin_pages:edit", args=[page.pk])).content.decode()
+    assert "This webinar is cancelled but its Webex webinar is not" in html
+
+    # Once the worker is done, publishing again cancels it and tells registrants.
+    WebexBooking.objects.filter(pk=page.booking_id).update(claimed_until=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(page)
+    assert WebexBooking.objects.get(pk=page.booking_id).status in (
+        Status.CANCELLING,
+        Status.CANCELLED,
+    )
+    assert len(cancelled.calls) == 1
+
+
+@pytest.mark.django_db
 def test_the_webinar_create_request_carries_what_webex_needs(
     catalogue, fake, django_capture_on_commit_callbacks
 ):

@@ -121,7 +121,13 @@ def sync_booking(webinar):
 
 @receiver(page_published, sender=WebinarPage, dispatch_uid="events.webinars.published")
 def webinar_published(sender, instance, **kwargs):
-    sync_booking(instance)
+    try:
+        sync_booking(instance)
+    except booking_service.BookingInProgress:
+        # Cancelled while a worker is making its Webex webinar: the publication stands, the
+        # edit view's Webex panel says the webinar is cancelled but its booking is not, and
+        # publishing again (once the worker is done) cancels it and tells registrants.
+        logger.warning("Webinar %s published cancelled while it was being booked", instance.pk)
 
 
 def join_details(webinar):
