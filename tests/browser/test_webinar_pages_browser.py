@@ -67,6 +67,7 @@ def catalogue_site(live_server, home_page):
 
 
 PAGES = {
+    "home": ("/", "Welcome to CMSS"),  # with its list of upcoming webinars
     "catalogue": ("/webinars/", "Webinars"),
     "webinar": ("/webinars/ventilation-weaning/", "Ventilation weaning"),
     "cancelled": ("/webinars/cardiac-arrest-after-covid-19/", "Cardiac arrest after COVID-19"),
@@ -80,6 +81,8 @@ def test_axe_finds_no_violations(catalogue_site, open_page, name, viewport):
     page = open_page(VIEWPORTS[viewport], javascript=True)
     page.goto(catalogue_site + path)
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+    if name == "home":
+        expect(page.locator("main")).to_contain_text("Ventilation weaning")
 
     results = run_axe(page)
 
