@@ -254,12 +254,20 @@ LAB_VALUES = [
     "Dose 5 mg/kg twice daily for 14 days, then 2.5 mg/kg; weight 23 kg, height 118 cm.",
     "HbA1c 58 mmol/mol, eGFR 45 mL/min/1.73 m2, UACR 30 mg/mmol.",
     "Ferritin 12 500 µg/L, triglycerides 4.2 mmol/L, fibrinogen 1.1 g/L.",
+    # nine digits, valid in some phone plan, but followed by a unit
+    "HBV DNA 125 000 000 IU/mL; EBV 310 000 000 copies/mL; HCV RNA 612000000 UI/mL.",
 ]
 
 
 @pytest.mark.parametrize("text", LAB_VALUES)
 def test_lab_values_and_doses_pass(text):
     assert find_identifiers(text) == []
+
+
+def test_a_phone_number_deep_in_a_long_text_is_found_where_it_is():
+    text = "CRP 120 mg/L on day 5 of admission. " * 40 + "Call 06 12 34 56 78 please."
+    (finding,) = find_identifiers(text)
+    assert text[finding.start : finding.end] == "06 12 34 56 78"
 
 
 def test_email_addresses_are_refused():

@@ -9,7 +9,7 @@ such as "PESEL" or "MRN" is the record module's to find.
 
 import importlib
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from .findings import Finding
 
@@ -124,14 +124,28 @@ def _runs(text):
         yield run
 
 
+@lru_cache(maxsize=4096)
 def _identify(candidate):
     """The labels of every personal number whose checks `candidate` passes."""
     compact = "".join(CHUNK.findall(candidate)).upper()
     if not MIN_LENGTH <= len(compact) <= MAX_LENGTH:
-        return []
+        return ()
     if sum(c.isdigit() for c in compact) < MIN_DIGITS:
-        return []
-    return [kind.label for kind in PERSONAL_NUMBERS if kind.accepts(candidate, compact)]
+        return ()
+    return tuple(kind.label for kind in PERSONAL_NUMBERS if kind.accepts(candidate, compact))
+
+
+def _longest_last(run, first):
+    """The index of the last chunk that keeps the stretch from `first` within MAX_LENGTH
+    characters: no personal number is longer, so longer stretches are never tried."""
+    length = 0
+    last = first
+    for index in range(first, len(run)):
+        length += len(run[index].group())
+        if length > MAX_LENGTH:
+            break
+        last = index
+    return last
 
 
 def find_id_numbers(text):
@@ -140,8 +154,8 @@ def find_id_numbers(text):
     for run in _runs(text):
         first = 0
         while first < len(run):
-            # The longest stretch that starting here is a valid number, if any.
-            for last in range(len(run) - 1, first - 1, -1):
+            # The longest stretch starting here that is a valid number, if any.
+            for last in range(_longest_last(run, first), first - 1, -1):
                 start, end = run[first].start(), run[last].end()
                 if UNIT_AFTER.match(text, end):
                     continue

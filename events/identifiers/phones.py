@@ -29,6 +29,11 @@ MIN_DIGITS = 8
 # A number with this many digits (with the usual separators) somewhere in the text: below it,
 # no region's matcher is asked.
 DIGIT_RUN = re.compile(r"\+?\d(?:[\s./()-]{0,2}\d){" + str(MIN_DIGITS - 1) + ",}")
+# Characters read on either side of a run of digits (a "+" or "Tel." in front), and the longest
+# piece of a run read at once, with the overlap between pieces.
+WINDOW_MARGIN = 8
+WINDOW_LENGTH = 128
+WINDOW_OVERLAP = 40
 DATE_SHAPE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
 UNIT_AFTER = re.compile(
     r"\s?(?:/|per\b|mg|µg|mcg|g\b|kg|ml|mL|l\b|L\b|IU|UI|U\b|mmol|µmol|copies|cells|Kopien|copie|"
@@ -59,21 +64,36 @@ def looks_dialled(text, start, end):
     return PHONE_WORD.search(text, max(0, start - 30), start) is not None
 
 
+def _windows(text):
+    """(offset, snippet) pairs around each run of digits long enough for a phone number: the
+    matchers read these instead of the whole text, once per region. A very long run is read in
+    overlapping pieces, none longer than a phone number written out could need."""
+    for run in DIGIT_RUN.finditer(text):
+        start = max(0, run.start() - WINDOW_MARGIN)
+        end = min(len(text), run.end() + WINDOW_MARGIN)
+        while True:
+            piece_end = min(end, start + WINDOW_LENGTH)
+            yield start, text[start:piece_end]
+            if piece_end == end:
+                break
+            start = piece_end - WINDOW_OVERLAP
+
+
 def find_phones(text):
     """Every phone number in `text` that some European plan accepts, as findings."""
-    if not DIGIT_RUN.search(text):
-        return []
     spans = {}
-    for region in REGIONS:
-        for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
-            digits = sum(char.isdigit() for char in match.raw_string)
-            if digits < MIN_DIGITS or UNIT_AFTER.match(text, match.end):
-                continue
-            if digits == MIN_DIGITS and not looks_dialled(text, match.start, match.end):
-                continue  # eight bare digits are as often a sample or a reference number
-            if DATE_SHAPE.fullmatch(match.raw_string):
-                continue  # "2030-01-15" is the dates module's to judge
-            spans.setdefault((match.start, match.end), match.raw_string)
+    for offset, snippet in _windows(text):
+        for region in REGIONS:
+            for match in PhoneNumberMatcher(snippet, region, leniency=Leniency.VALID):
+                start, end = offset + match.start, offset + match.end
+                digits = sum(char.isdigit() for char in match.raw_string)
+                if digits < MIN_DIGITS or UNIT_AFTER.match(text, end):
+                    continue
+                if digits == MIN_DIGITS and not looks_dialled(text, start, end):
+                    continue  # eight bare digits are as often a sample or a reference number
+                if DATE_SHAPE.fullmatch(match.raw_string):
+                    continue  # "2030-01-15" is the dates module's to judge
+                spans.setdefault((start, end), match.raw_string)
     return [
         Finding("phone number", raw, start, end, "looks like a phone number", ADVICE)
         for (start, end), raw in sorted(spans.items())
