@@ -86,6 +86,7 @@ def test_a_name_next_to_a_word_for_the_patient_is_refused(language, text, name):
 
 def test_a_listed_given_name_and_surname_are_a_name_anywhere():
     assert found("Anna Kowalska, 45, presents with fever.") == ["Anna Kowalska"]
+    assert found("We discussed Sophie Durand's case at our board.") == ["Sophie Durand"]
     assert found("Kowalska Anna, lat 45, z gorączką.") == ["Kowalska Anna"]
 
 
@@ -98,6 +99,7 @@ def test_a_listed_given_name_with_an_age_is_a_name():
 NOT_NAMES = [
     # eponymous diseases and signs
     "Patient, Wilson disease suspected, ceruloplasmin 0.08 g/L.",
+    "Patient, Wilson's disease suspected; the patient's Parkinson's disease is stable.",
     "A 54-year-old man with Crohn disease and Hodgkin lymphoma in the past.",
     "Kawasaki disease in a 7-year-old; Parkinson-like tremor in a 15-year-old.",
     "Patientin mit Morbus Crohn und Morbus Parkinson.",

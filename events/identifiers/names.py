@@ -203,6 +203,8 @@ def _tokens(text):
             word = word[elided.end() :]
         dotted = word.endswith(".")
         word = word.rstrip(".")
+        if word[-2:] in ("'s", "’s") and len(word) > 3:
+            word = word[:-2]  # "Durand's case" is Durand's; "Wilson's disease" a disease
         tokens.append(_Token(word, start, start + len(word), dotted))
     return tokens
 
@@ -317,8 +319,6 @@ def _in_institution(tokens, index):
 def _is_disease(text, tokens, name, after):
     last = name[-1]
     if any(t.text in EPONYMS for t in name):
-        return True
-    if text[last.end : last.end + 2] in ("'s", "’s") or text[last.end : last.end + 1] == "-":
         return True
     return after < len(tokens) and tokens[after].lower in DISEASE_WORDS
 
