@@ -87,6 +87,7 @@ def test_a_name_next_to_a_word_for_the_patient_is_refused(language, text, name):
 def test_a_listed_given_name_and_surname_are_a_name_anywhere():
     assert found("Anna Kowalska, 45, presents with fever.") == ["Anna Kowalska"]
     assert found("We discussed Sophie Durand's case at our board.") == ["Sophie Durand"]
+    assert found("Anna Wilson, 45, has Wilson disease.") == ["Anna Wilson"]
     assert found("Kowalska Anna, lat 45, z gorączką.") == ["Kowalska Anna"]
 
 

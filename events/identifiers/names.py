@@ -316,10 +316,8 @@ def _in_institution(tokens, index):
     return False
 
 
-def _is_disease(text, tokens, name, after):
-    last = name[-1]
-    if any(t.text in EPONYMS for t in name):
-        return True
+def _names_a_disease(tokens, after):
+    """Whether the word after a name makes it a disease ("Wilson disease", "Crohn syndrome")."""
     return after < len(tokens) and tokens[after].lower in DISEASE_WORDS
 
 
@@ -394,7 +392,7 @@ def _after_patient_words(text, tokens):
         name = _name_tokens(text, tokens, j, allow_capitals=False)
         if not name or name[0].text in NOT_NAMES or _is_place(name):
             continue
-        if _is_disease(text, tokens, name, j + len(name)):
+        if any(t.text in EPONYMS for t in name) or _names_a_disease(tokens, j + len(name)):
             continue
         strict = not is_patient or token.text[0].isupper()
         if strict and not any(_is_listed(t) for t in name if len(t.text) > 1):
@@ -429,7 +427,7 @@ def _given_and_surname(text, tokens):
             or _in_institution(tokens, i)
             or _is_place(name)
             or (after < len(tokens) and tokens[after].lower.startswith(tuple(INSTITUTION_STEMS)))
-            or _is_disease(text, tokens, name, after)
+            or _names_a_disease(tokens, after)
             or any(t.text in NOT_NAMES for t in words)
         ):
             i += len(name)
