@@ -151,7 +151,8 @@ def test_an_invitee_answers_every_slot_and_may_answer_again(client, people):
     html = page.content.decode()
     assert "Europe/Helsinki" in html and "15:00–16:00" in html
     assert html.count("<fieldset") == 2 and html.count("<legend>") == 2
-    assert page["Referrer-Policy"] == "no-referrer"
+    assert page["Referrer-Policy"] == "same-origin"  # the link never leaves for another site
+    assert "noindex" in page["X-Robots-Tag"]
     assert "no-store" in page["Cache-Control"]
 
     response = client.post(
