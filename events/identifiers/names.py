@@ -18,6 +18,7 @@ disease ("Crohn", "Wilson disease", "Morbus Parkinson"), a single initial ("pati
 and acronyms ("patient HIV-positive").
 """
 
+import bisect
 import importlib
 import re
 from dataclasses import dataclass
@@ -261,7 +262,8 @@ def _joined(text, left, right, allowed=" "):
 
 def _name_tokens(text, tokens, index, allow_capitals):
     """The tokens of a name starting at `index`: given names, initials, particles and the
-    surname, at most five. None when no capitalised word of two letters or more is there."""
+    surname, at most five; None when no capitalised word of two letters or more is there.
+    `allow_capitals` takes words in capitals too ("Mme DUPONT"), as after a title."""
     taken = []
     i = index
     while i < len(tokens) and len(taken) < 5:
@@ -307,7 +309,7 @@ def _in_institution(tokens, index):
     steps = 0
     while i >= 0 and steps < 6:
         token = tokens[i]
-        if token.lower.startswith(tuple(INSTITUTION_STEMS)):
+        if token.lower.startswith(INSTITUTION_STEMS):
             return True
         if not (token.capitalised or token.capitals or token.lower in PARTICLES):
             return False
@@ -322,7 +324,7 @@ def _names_a_disease(tokens, after):
 
 
 def _is_place(name):
-    return any(t.lower.startswith(tuple(INSTITUTION_STEMS)) for t in name)
+    return any(t.lower.startswith(INSTITUTION_STEMS) for t in name)
 
 
 def _patient_word_near(tokens, index, outside=None):
@@ -347,34 +349,26 @@ def _why(tokens, index, outside):
     return "looks like a person's name"
 
 
-def _finding(text, tokens, first, name):
-    start = first.start
+def _finding(text, tokens, start, name):
+    """A name finding from `start` (the title's, or the name's own) to the end of the name."""
     end = name[-1].end
     why = _why(tokens, tokens.index(name[0]), (start, end))
     return Finding("name", text[start:end], start, end, why, ADVICE)
 
 
 def _after_titles(text, tokens):
-    by_start = {token.start: i for i, token in enumerate(tokens)}
+    """(start of the title, name tokens) for each title followed by a name."""
+    starts = [token.start for token in tokens]
     for match in TITLE.finditer(text):
-        i = next((by_start[s] for s in sorted(by_start) if s >= match.end()), None)
-        if i is None:
-            continue
-        gap = text[match.end() : tokens[i].start]
-        if gap.strip():
+        i = bisect.bisect_left(starts, match.end())
+        if i == len(tokens) or text[match.end() : tokens[i].start].strip():
             continue
         if tokens[i].lower in CLINICIAN_TITLES or tokens[i].lower + "." in CLINICIAN_TITLES:
             continue  # "Frau Dr. Schmidt" is a colleague
         name = _name_tokens(text, tokens, i, allow_capitals=True)
         if not name or name[0].text in NOT_NAMES or _is_place(name):
             continue
-        yield _TitleName(match, name)
-
-
-@dataclass(frozen=True)
-class _TitleName:
-    title: re.Match
-    name: list
+        yield match.start(), name
 
 
 def _after_patient_words(text, tokens):
@@ -426,7 +420,7 @@ def _given_and_surname(text, tokens):
             _is_colleague(tokens, i)
             or _in_institution(tokens, i)
             or _is_place(name)
-            or (after < len(tokens) and tokens[after].lower.startswith(tuple(INSTITUTION_STEMS)))
+            or (after < len(tokens) and tokens[after].lower.startswith(INSTITUTION_STEMS))
             or _names_a_disease(tokens, after)
             or any(t.text in NOT_NAMES for t in words)
         ):
@@ -479,23 +473,9 @@ def find_names(text):
     """Every part of `text` that looks like a person's name, as findings."""
     tokens = _tokens(text)
     findings = []
-    for found in _after_titles(text, tokens):
-        start = found.title.start()
-        end = found.name[-1].end
-        findings.append(
-            Finding(
-                "name",
-                text[start:end],
-                start,
-                end,
-                _why(tokens, tokens.index(found.name[0]), (start, end)),
-                ADVICE,
-            )
-        )
-    for name in _after_patient_words(text, tokens):
-        findings.append(_finding(text, tokens, name[0], name))
-    for name in _given_and_surname(text, tokens):
-        findings.append(_finding(text, tokens, name[0], name))
-    for name in _given_name_with_age(text, tokens):
-        findings.append(_finding(text, tokens, name[0], name))
+    for start, name in _after_titles(text, tokens):
+        findings.append(_finding(text, tokens, start, name))
+    for rule in (_after_patient_words, _given_and_surname, _given_name_with_age):
+        for name in rule(text, tokens):
+            findings.append(_finding(text, tokens, name[0].start, name))
     return findings
