@@ -175,7 +175,7 @@ DATES_THAT_PASS = [
     "GCS 3/4/15 on arrival, BP 120/80/65.",
     "GCS 3/4/15 on arrival of a man born in 1961.",
     "Then 2 X 2000 mg a day.",
-    "We could meet on 15.12.2030 or on 2030-01-15.",
+    "We could meet on 15.12.2090 or on 2090-01-15.",
 ]
 
 
