@@ -271,3 +271,19 @@ def test_control_without_the_unique_constraint_the_race_sends_twice(
     assert results == [3, 3]
     for person in people:
         assert reminders_to(person.email).count() == 2
+
+
+def test_a_run_on_the_worker_queues_the_next_one_later_and_only_one(db, settings):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"},
+        "background": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]},
+    }
+    settings.WEBINAR_ROUNDS_SECONDS = 600
+    from django_tasks_db.models import DBTaskResult
+
+    before = timezone.now()
+    periodic.webinar_rounds.call()  # what the worker does with a queued run
+    periodic.webinar_rounds.call()  # a second chain meets the first one's next run: no third
+    (queued,) = DBTaskResult.objects.filter(task_path=periodic.webinar_rounds.module_path)
+    assert queued.status == "READY"
+    assert queued.run_after >= before + datetime.timedelta(seconds=600)
