@@ -652,3 +652,12 @@ def test_the_json_escapes_markup():
     body = _json({"name": "<script>&"}).content.decode()
     assert "<" not in body and "&" not in body
     assert json.loads(body) == {"name": "<script>&"}
+
+
+@pytest.mark.django_db
+def test_find_with_an_empty_box_says_what_to_type(client, requester, colleague):
+    client.force_login(requester.user)
+    response = post(client, form_data(colleague, invitee_query="  ", find="1"))
+    results = page(response).find(id="invitee-results")
+    assert "Type part of a name" in results.get_text()
+    assert not results.find("input")

@@ -81,7 +81,7 @@ def request_conference(request):
         form = ConferenceRequestForm(
             initial=_typed(request.POST, clinician),
             requester=clinician,
-            search=(request.POST.get("invitee_query") or "")[:200],
+            search=(request.POST.get("invitee_query") or "").strip()[:200],
         )
     elif request.method == "POST":
         form = ConferenceRequestForm(request.POST, requester=clinician)
