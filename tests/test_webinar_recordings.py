@@ -3,10 +3,13 @@ helpdesk), stored on the page and its revisions, emailed to registrants once, re
 retention period by purge_expired."""
 
 import datetime
+import threading
 
+import psycopg
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection, connections
 from django.utils import timezone
 from wagtail.models import Revision
 
@@ -19,6 +22,7 @@ from home.pagecache import current_generation
 
 from .conftest import publish
 from .fake_webex import api_backend_against_fake
+from .test_mail_claim_race import waiting_on_a_lock
 
 Status = Registration.Status
 
@@ -252,3 +256,40 @@ def test_a_recording_through_the_api_against_the_fake_webex(catalogue, monkeypat
         recording["playbackUrl"],
         "Rec0rd",
     )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_announcing_at_once_send_once(catalogue, settings):
+    """A third connection holds the webinar's row while two runs start: both wait on the row lock
+    (a run that only read would not wait, and both would see "not sent yet"); once it is
+    released, the first run marks and sends, the second finds the mark."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    webinar = webinar_on_webex(catalogue)
+    for number in (1, 2, 3):
+        registrant(webinar, number)
+    recordings.store(webinar, "https://example.webex.com/rec/race", "Race1")
+    outcomes = []
+
+    def run():
+        try:
+            outcomes.append(recordings.announce(WebinarPage.objects.get(pk=webinar.pk)))
+        finally:
+            connections.close_all()
+
+    with psycopg.connect(**connection.get_connection_params()) as locker:
+        locker.execute("BEGIN")
+        locker.execute(
+            "SELECT page_ptr_id FROM events_webinarpage WHERE page_ptr_id = %s FOR UPDATE",
+            [webinar.pk],
+        )
+        threads = [threading.Thread(target=run) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        assert waiting_on_a_lock(2), "both runs should wait for the webinar's row"
+        locker.execute("COMMIT")
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes, key=str) == [3, None]
+    assert recording_mails().count() == 3
