@@ -43,6 +43,8 @@ class OutgoingMessage(models.Model):
     body_html = models.TextField(blank=True)
     # [{"filename": ..., "mimetype": ..., "content": base64}], in order.
     attachments = models.JSONField(default=list, blank=True)
+    # Extra headers, {"Name": "value"}: a list message's List-Unsubscribe and List-Unsubscribe-Post.
+    headers = models.JSONField(default=dict, blank=True)
     kind = models.CharField(
         max_length=60, db_index=True, help_text="What the message is for, e.g. sign-in code."
     )

@@ -33,6 +33,7 @@ def send_mail(
     attachments=(),
     from_email=None,
     reply_to="",
+    headers=None,
 ):
     """Render ``template`` and queue it for ``to``; returns the ``OutgoingMessage``.
 
@@ -40,8 +41,9 @@ def send_mail(
     (optional) ``<template>.html``; the text templates should turn autoescaping off.
     ``attachments`` are ``(filename, bytes or str, mimetype)``; a calendar invitation is
     ``("invite.ics", data, "text/calendar; method=REQUEST")``. ``related`` is any model
-    instance the message is about. Raises ``InvalidRecipient`` for a bad address and
-    ``TemplateDoesNotExist`` for a missing subject or text template.
+    instance the message is about; ``headers`` are extra headers (see ``queue_message``).
+    Raises ``InvalidRecipient`` for a bad address and ``TemplateDoesNotExist`` for a missing
+    subject or text template.
     """
     context = dict(context or {})
     subject = render_to_string(f"{template}_subject.txt", context)
@@ -61,6 +63,7 @@ def send_mail(
         attachments=attachments,
         from_email=from_email,
         reply_to=reply_to,
+        headers=headers,
     )
 
 
@@ -78,12 +81,15 @@ def queue_message(
     reply_to="",
     resent_from=None,
     carries_secret=False,
+    headers=None,
 ):
     """Store one message for ``to`` and send it after the current transaction commits.
 
     Mail to a flagged address (``SuppressedAddress``) is stored as held, with the reason, and
     not sent. ``carries_secret`` marks a message with a one-time code or key in it (see the
-    module docstring). Returns the ``OutgoingMessage``. Raises ``InvalidRecipient``.
+    module docstring). ``headers`` (``{"Name": "value"}``) are extra headers stored on the row and
+    set on the email, e.g. a list message's ``List-Unsubscribe``; names and values pass through
+    ``header_text``. Returns the ``OutgoingMessage``. Raises ``InvalidRecipient``.
     """
     recipient = clean_recipient(to)
     from_email = from_email or settings.DEFAULT_FROM_EMAIL
@@ -97,6 +103,7 @@ def queue_message(
         body_text=text,
         body_html=html or "",
         attachments=[stored_attachment(*a) for a in attachments],
+        headers={header_text(k): header_text(v) for k, v in (headers or {}).items()},
         kind=header_text(kind)[:60],
         provider_message_id=make_msgid(domain=domain),
         resent_from=resent_from,

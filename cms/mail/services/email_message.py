@@ -9,7 +9,7 @@ from cms.mail.services.addresses import header_text
 
 def build_email(message, connection=None):
     """The ``EmailMultiAlternatives`` for a stored message (used to send and to resend)."""
-    headers = {}
+    headers = {header_text(k): header_text(v) for k, v in (message.headers or {}).items()}
     if message.provider_message_id.startswith("<"):
         headers["Message-ID"] = message.provider_message_id
     if message.recipient_name:

@@ -48,4 +48,5 @@ def resend(message):
         from_email=message.from_email,
         reply_to=message.reply_to,
         resent_from=message,
+        headers=message.headers,
     )
