@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.functions import Lower
+from wagtail.fields import RichTextField
 from wagtail.search import index
 
 MAX_CONTACT_PERSONS = 2
@@ -261,3 +262,93 @@ class DirectoryImportRun(models.Model):
     @property
     def in_progress(self):
         return self.status in (self.Status.QUEUED, self.Status.RUNNING)
+
+
+class MailingListDeparture(models.Model):
+    """A national contact point without a clinician record who left the mailing list (a clinician
+    who leaves has `Clinician.mailing_opt_out` set instead); see directory/mailing_list.py."""
+
+    email = models.EmailField(max_length=254, unique=True)
+    left_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "mailing list departure"
+
+    def __str__(self):
+        return self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Announcement(models.Model):
+    """News the helpdesk sends to the mailing list, or to part of it (countries, roles, an
+    audience such as a webinar's registrants); sent by a background task, one stored message per
+    recipient (directory/services/announcements.py)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+
+    subject = models.CharField(max_length=200)
+    body = RichTextField(features=["h2", "h3", "bold", "italic", "ol", "ul", "link"])
+    countries = models.ManyToManyField(
+        Country, blank=True, related_name="+", help_text="None chosen: every country."
+    )
+    # Role keys of directory/mailing_list.py ROLES; empty: every role.
+    roles = models.JSONField(default=list, blank=True)
+    # An audience of the registry in directory/mailing_list.py (e.g. a webinar's registrants).
+    audience = models.CharField(max_length=60, blank=True)
+    audience_value = models.CharField(max_length=60, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    recipients_total = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    test_sent_at = models.DateTimeField(null=True, blank=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return self.subject
+
+
+class AnnouncementRecipient(models.Model):
+    """One member an announcement goes to, written before anything is sent; `message` is set in
+    the transaction that stores the member's one OutgoingMessage, so a send run again skips them."""
+
+    announcement = models.ForeignKey(
+        Announcement, on_delete=models.CASCADE, related_name="recipients"
+    )
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True)
+    # The unsubscribe token's subject: "c:<clinician pk>" or "u:<user pk>".
+    member_key = models.CharField(max_length=40)
+    # Erasing a clinician removes the rows that name them.
+    clinician = models.ForeignKey(
+        Clinician, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    message = models.OneToOneField(
+        "mail.OutgoingMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="announcement_recipient",
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["announcement", "email"], name="announcement_recipient_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.announcement} → {self.email}"
