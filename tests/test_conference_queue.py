@@ -415,3 +415,36 @@ def test_the_demo_has_every_state_in_three_zones_and_sends_nothing(
     ).content.decode()
     assert scheduled.booking.web_link in html and "Suits most" in html
     assert mail.outbox == []
+
+
+@pytest.mark.django_db
+def test_the_request_shows_waiting_for_webex_and_is_moved_from_the_admin(
+    client, people, helpdesk, simulated, django_capture_on_commit_callbacks
+):
+    conference = make_conference(people, [at(next_weekday(1), 14)], status="polling")
+    with django_capture_on_commit_callbacks(execute=False):
+        scheduling.schedule(conference, conference.slots.first(), by=helpdesk)  # task not run
+    client.force_login(helpdesk)
+    inspect = reverse("events_conferencerequest_modeladmin_inspect", args=[conference.pk])
+    html = client.get(inspect).content.decode()
+    assert "Waiting for Webex" in html and "Book on Webex" not in html
+    assert mail.outbox == []
+
+    reschedule = reverse("events_conferencerequest_reschedule", args=[conference.pk])
+    new_day = next_weekday(3)
+    response = client.post(reschedule, {"slot": "new", "new_date": "", "new_time": ""})
+    assert "give a new date and time" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reschedule, {"slot": "new", "new_date": new_day.isoformat(), "new_time": "09:30"}
+        )
+    assert response.status_code == 302
+    conference.refresh_from_db()
+    assert conference.chosen_slot.start == at(new_day, 9, minute=30)
+    # Booked at the new time: everyone is sent the invitation (the first they get: SEQUENCE 1).
+    assert conference.booking.status == WebexBooking.Status.BOOKED
+    assert conference.booking.start == at(new_day, 9, minute=30)
+    found = calendars(mail.outbox)
+    assert set(found) == EVERYONE
+    assert {int(event_of(c)["SEQUENCE"]) for c in found.values()} == {1}
+    assert "Invitation" in mail.outbox[0].subject
