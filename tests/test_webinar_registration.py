@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import IntegrityError
+from django.db.models import F
 from django.utils import timezone
 
 from cms.mail.models import OutgoingMessage
@@ -517,6 +518,8 @@ def test_a_changed_webinar_sends_an_update_with_the_same_uid(
         one_click(webinar, 2)
     _, first = the_event(mail.outbox[0])
     mail.outbox.clear()
+    # As events/services/webinars.py does: the SEQUENCE goes up, then the signal.
+    WebinarPage.objects.filter(pk=webinar.pk).update(sequence=F("sequence") + 1)
     with django_capture_on_commit_callbacks(execute=True):
         signals.webinar_changed.send(sender=WebinarPage, webinar=webinar, fields=["start"])
     (update,) = mail.outbox  # the waiting registrant gets none
@@ -533,10 +536,10 @@ def test_a_cancelled_webinar_cancels_every_registration(
 ):
     webinar = make_webinar(catalogue, capacity=1)
     holder, waiting = one_click(webinar, 1), one_click(webinar, 2)
-    _, first = the_event(mails_to(holder.email)[0]) if mail.outbox else (None, None)
     mail.outbox.clear()
     webinar.state = WebinarPage.State.CANCELLED
     webinar.save()
+    WebinarPage.objects.filter(pk=webinar.pk).update(sequence=F("sequence") + 1)
     with django_capture_on_commit_callbacks(execute=True):
         signals.webinar_cancelled.send(sender=WebinarPage, webinar=webinar)
     assert set(Registration.objects.values_list("status", flat=True)) == {Status.CANCELLED}

@@ -499,15 +499,15 @@ def _zone(name):
 
 
 def on_webinar_changed(sender, webinar, fields=(), **kwargs):
-    """Registrants get an update: the same UID, a higher SEQUENCE."""
-    WebinarPage.objects.filter(pk=webinar.pk).update(sequence=F("sequence") + 1)
+    """Registrants get an update: the same UID, the SEQUENCE the sender has raised
+    (events/services/webinars.py raises it before sending the signal)."""
     webinar.sequence = WebinarPage.objects.values_list("sequence", flat=True).get(pk=webinar.pk)
     send_update(webinar)
 
 
 def on_webinar_cancelled(sender, webinar, **kwargs):
-    """Every live registration ends; those who held a place get ``METHOD:CANCEL``."""
-    WebinarPage.objects.filter(pk=webinar.pk).update(sequence=F("sequence") + 1)
+    """Every live registration ends; those who held a place get ``METHOD:CANCEL`` (with the
+    SEQUENCE the sender has raised)."""
     webinar.sequence = WebinarPage.objects.values_list("sequence", flat=True).get(pk=webinar.pk)
     for registration in Registration.objects.filter(webinar_id=webinar.pk).exclude(
         status=Status.CANCELLED
