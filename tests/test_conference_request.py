@@ -5,15 +5,18 @@ participants' view on /account/ (who sees what, the join link only once schedule
 
 import datetime
 import json
+import threading
 import uuid
 import zoneinfo
 
 import pytest
 from bs4 import BeautifulSoup
 from django.core import mail
+from django.db import connection, connections
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
+from cms.mail.models import OutgoingMessage
 from directory.models import Clinician, Country, Hospital
 from directory.services.personal_data import erase_clinician
 from events.models import ConferenceInvitee, ConferenceRequest, WebexBooking
@@ -661,3 +664,53 @@ def test_find_with_an_empty_box_says_what_to_type(client, requester, colleague):
     results = page(response).find(id="invitee-results")
     assert "Type part of a name" in results.get_text()
     assert not results.find("input")
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a real race needs PostgreSQL's concurrent writers"
+)
+def test_two_simultaneous_submits_of_one_form_make_one_request(
+    transactional_db, requester, colleague, monkeypatch
+):
+    """Both submits pass the "already made?" check before either stores (the barrier shows it:
+    without the unique key, that is two requests); the key's UNIQUE index makes the second
+    wait, fail, and answer with the first request."""
+    both_checked = threading.Barrier(2, timeout=5)
+    passed_together = []
+    original = service.resolve_invitees
+
+    def in_step(*args, **kwargs):
+        both_checked.wait()
+        passed_together.append(True)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(service, "resolve_invitees", in_step)
+    start = timezone.now() + datetime.timedelta(days=3)
+    data = {
+        "people": [colleague.pk],
+        "hospitals": [],
+        "slots": [start],
+        "time_zone": "Europe/Brussels",
+        "duration_minutes": 60,
+        "language": "en",
+        "urgency": "routine",
+        "clinical_question": QUESTION,
+        "submission_key": uuid.uuid4(),
+    }
+    made = []
+
+    def submit():
+        try:
+            made.append(service.submit_request(requester, data).pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert passed_together == [True, True]  # the race happened
+    assert len(made) == 2 and made[0] == made[1]
+    assert ConferenceRequest.objects.count() == 1
+    assert OutgoingMessage.objects.filter(kind="conference_request").count() == 2
