@@ -448,3 +448,26 @@ def test_the_request_shows_waiting_for_webex_and_is_moved_from_the_admin(
     assert set(found) == EVERYONE
     assert {int(event_of(c)["SEQUENCE"]) for c in found.values()} == {1}
     assert "Invitation" in mail.outbox[0].subject
+
+
+@pytest.mark.django_db
+def test_an_invitation_that_fails_leaves_the_booking_booked_and_says_so(
+    client, people, helpdesk, simulated, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the mail log is unreachable")
+
+    monkeypatch.setattr(scheduling, "send_mail", broken)
+    conference = make_conference(people, [at(next_weekday(1), 14)], status="polling")
+    conference = schedule(conference, helpdesk, django_capture_on_commit_callbacks)
+    assert conference.booking.status == WebexBooking.Status.BOOKED
+    assert conference.invited_sequence is None and mail.outbox == []
+    client.force_login(helpdesk)
+    html = client.get(
+        reverse("events_conferencerequest_modeladmin_inspect", args=[conference.pk])
+    ).content.decode()
+    assert "participants have not been sent the invitation yet" in html
+    # Nothing was marked as sent: once mail works again, asking again sends it.
+    monkeypatch.undo()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert scheduling.send_invitations_if_due(conference.pk) == 4

@@ -22,6 +22,7 @@ which deletes the meeting after commit.
 """
 
 import datetime
+import logging
 
 from django.db import transaction
 from django.db.models.signals import post_save
@@ -41,6 +42,8 @@ from events.calendar import (
 from events.models import ConferenceRequest, ConferenceSlot, WebexBooking, calendar_host
 from events.services import booking as booking_service
 from events.services.conference_polls import local_slot, send_poll, zone_of
+
+logger = logging.getLogger(__name__)
 
 Status = ConferenceRequest.Status
 
@@ -469,4 +472,14 @@ def booking_stored(sender, instance, **kwargs):
         .first()
     )
     if conference_id is not None:
-        transaction.on_commit(lambda: send_invitations_if_due(conference_id))
+        transaction.on_commit(lambda: _invite_after_booking(conference_id))
+
+
+def _invite_after_booking(conference_id):
+    # Runs in the booking task, after it stored the booking: a failure here must not fail the
+    # task (Webex has the meeting). It is logged, and the request's page says the invitation
+    # has not gone out.
+    try:
+        send_invitations_if_due(conference_id)
+    except Exception:
+        logger.exception("Case conference %s: the invitation could not be sent", conference_id)
