@@ -462,3 +462,16 @@ def test_preview_shows_the_speakers_being_edited(rf, make_webinar):
     context = webinar.get_context(request)
     assert [s.display_name for s in context["speakers"]] == ["Dr Saved", "Dr Unsaved"]
     assert [t.name for t in context["topics"]] == ["Draft topic"]
+
+
+@pytest.mark.django_db
+def test_registering_through_the_service_updates_the_cached_page(client, make_webinar):
+    # The page is dropped at once as well as after commit; the commit callbacks (mail, the
+    # Webex registration task) are not run here.
+    from events.services.registrations import register
+
+    webinar = make_webinar("Three places", capacity=3)
+    assert "3 places left" in page_text(client.get(webinar.url))
+    assert client.get(webinar.url)["X-Page-Cache"] == "hit"
+    register(webinar, first_name="Ana", last_name="Ruiz", email="ana@example.es", confirmed=True)
+    assert "2 places left" in page_text(client.get(webinar.url))
