@@ -8,7 +8,10 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 from wagtail_modeladmin.options import modeladmin_register
 
-from events import conferences_admin  # noqa: F401 (the case conference queue and its log actions)
+from events import (
+    conferences_admin,  # noqa: F401 (the case conference queue and its log actions)
+    dashboard,
+)
 from events.admin import RETRY_URL_NAME, WebexBookingAdmin, retry_booking
 from events.models import Topic
 from events.proposals_admin import WebinarProposalAdmin
@@ -17,6 +20,9 @@ from events.services import proposals
 
 modeladmin_register(WebexBookingAdmin)
 modeladmin_register(WebinarProposalAdmin)
+
+# The helpdesk's events panels on the admin home (events/dashboard.py).
+hooks.register("construct_homepage_panels", dashboard.construct_homepage_panels)
 
 
 @hooks.register("register_admin_urls")
