@@ -127,10 +127,10 @@ def test_the_crawl_finds_a_broken_link(demo):
     """Control: a page linking to a path that does not exist is reported, with where it was."""
     page = StandardPage.objects.get(slug="requesting-a-case-conference")
     page.body = [
-        {"type": "paragraph", "value": '<p>Open the <a href="/conferences/request/">form</a>.</p>'}
+        {"type": "paragraph", "value": '<p>Open the <a href="/conferences/archive/">list</a>.</p>'}
     ]
     publish(page)
     status, found_on = crawl(visitor())
     assert broken(status, found_on) == [
-        ("/conferences/request/", 404, "/information-package/requesting-a-case-conference/")
+        ("/conferences/archive/", 404, "/information-package/requesting-a-case-conference/")
     ]

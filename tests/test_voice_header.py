@@ -113,14 +113,14 @@ def test_webinars_appear_once_their_page_exists(client, home_page, make_standard
     assert links(client.get("/"))["Webinars"] == "/webinars/"
 
 
-def test_case_conferences_appear_once_the_url_exists(client, home_page, make_clinician):
+def test_case_conferences_appear_for_members_once_the_url_exists(client, home_page, make_clinician):
     client.force_login(make_clinician(Clinician.Status.APPROVED))
-    assert "Case conferences" not in links(client.get("/"))
+    assert links(client.get("/"))["Case conferences"] == "/conferences/request/"
     with override_settings(ROOT_URLCONF="tests.urls_voice"):
-        assert links(client.get("/"))["Case conferences"] == "/conferences/request/"
+        # Control: a site without the address shows no link to a 404.
+        assert "Case conferences" not in links(client.get("/"))
     client.logout()
-    with override_settings(ROOT_URLCONF="tests.urls_voice"):
-        assert "Case conferences" not in links(client.get("/"))  # members only
+    assert "Case conferences" not in links(client.get("/"))  # members only
 
 
 def test_the_cached_public_page_never_holds_a_signed_in_header(home_page, make_clinician):

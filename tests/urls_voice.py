@@ -1,17 +1,16 @@
-"""The site's URLconf plus a named page that does not exist yet: /conferences/request/."""
+"""The site's URLconf without the events app's addresses: as the site was before
+/conferences/request/ existed (the header must then leave "Case conferences" out)."""
 
-from django.http import HttpResponse
-from django.urls import path
+from django.urls import URLResolver
 
 from cms.urls import handler404, handler500  # noqa: F401
 from cms.urls import urlpatterns as site_urlpatterns
 
-
-def conference_request(request):
-    return HttpResponse("Request a case conference")
-
-
 urlpatterns = [
-    path("conferences/request/", conference_request, name="conference_request"),
-    *site_urlpatterns,
+    pattern
+    for pattern in site_urlpatterns
+    if not (
+        isinstance(pattern, URLResolver)
+        and getattr(pattern.urlconf_name, "__name__", "") == "events.urls"
+    )
 ]
