@@ -8,11 +8,13 @@ import re
 import zoneinfo
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
+from directory.countries import COUNTRIES
 from directory.models import Clinician, Country, Hospital
 from events.models import ConferenceInvitee, ConferenceRequest, ConferenceSlot, SlotAnswer
 from events.services import conference_polls as polls
@@ -38,7 +40,7 @@ def people(db, django_user_model):
 
     def clinician(name, country, city, time_zone=""):
         hospital, _ = Hospital.objects.get_or_create(
-            name=f"Hospital of {city}", city=city, country=Country.objects.get(code=country)
+            name=f"Hospital of {city}", city=city, country=country_of(country)
         )
         user = django_user_model.objects.create_user(name, f"{name}@example.eu")
         return Clinician.objects.create(
@@ -80,8 +82,19 @@ def make_conference(people, starts, invitees=("lisbon", "helsinki", "azores"), *
     return conference
 
 
+def country_of(code):
+    """A country of the network (made again after a PostgreSQL race test's flush)."""
+    name, zone, membership = next(
+        (name, zone, membership) for c, name, zone, membership in COUNTRIES if c == code
+    )
+    return Country.objects.get_or_create(
+        code=code, defaults={"name": name, "time_zone": zone, "membership": membership}
+    )[0]
+
+
 @pytest.fixture
 def helpdesk(make_staff):
+    Group.objects.get_or_create(name="Helpdesk")  # gone after a race test's flush
     return make_staff("desk", "Helpdesk")
 
 
@@ -287,3 +300,81 @@ def test_a_slot_that_has_passed_is_never_suggested(people):
         invitee_of(conference, people["lisbon"]), {slots[past].pk: "yes", slots[future].pk: "no"}
     )
     assert polls.suggested_slot(conference) == slots[future]
+
+
+# -- an answer racing the scheduling (PostgreSQL) ------------------------------------------------
+
+
+def answer_while_scheduling(conference, invitee, helpdesk, monkeypatch):
+    """The helpdesk schedules ``conference`` and holds its transaction open (2 s at most) once
+    the step is checked; meanwhile the invitee answers. Returns "stored" or "refused"."""
+    import threading
+
+    from django.db import connections
+
+    locked, answered = threading.Event(), threading.Event()
+    check = scheduling._check
+
+    def check_and_hold(locked_conference, step):
+        check(locked_conference, step)
+        locked.set()
+        answered.wait(2)  # with the row lock, the answer waits for this commit instead
+
+    monkeypatch.setattr(scheduling, "_check", check_and_hold)
+    outcome = []
+
+    def schedule():
+        try:
+            scheduling.schedule(conference, conference.slots.first(), by=helpdesk)
+        finally:
+            connections.close_all()
+
+    def answer():
+        locked.wait(5)
+        try:
+            polls.record_answers(invitee, {conference.slots.first().pk: "yes"})
+            outcome.append("stored")
+        except polls.PollClosed:
+            outcome.append("refused")
+        finally:
+            answered.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=schedule), threading.Thread(target=answer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    return outcome
+
+
+@pytest.fixture
+def racing(transactional_db, settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite ignores select_for_update)")
+    settings.WEBEX_BACKEND = "events.webex.simulated.SimulatedWebex"
+
+
+def test_an_answer_never_lands_after_the_conference_is_scheduled(
+    racing, people, helpdesk, monkeypatch
+):
+    conference = make_conference(people, [at(next_weekday(1), 14)], status=Status.POLLING)
+    invitee = invitee_of(conference, people["lisbon"])
+    assert answer_while_scheduling(conference, invitee, helpdesk, monkeypatch) == ["refused"]
+    assert ConferenceRequest.objects.get(pk=conference.pk).status == Status.SCHEDULED
+    assert not SlotAnswer.objects.exists()
+
+
+def test_control_without_the_row_lock_the_answer_lands_after(racing, people, helpdesk, monkeypatch):
+    """The same race with select_for_update made a no-op: the answer is stored while the
+    scheduling is under way, so the test above can see a missing lock."""
+    from django.db.models import QuerySet
+
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, **kwargs: self)
+    conference = make_conference(people, [at(next_weekday(1), 14)], status=Status.POLLING)
+    invitee = invitee_of(conference, people["lisbon"])
+    assert answer_while_scheduling(conference, invitee, helpdesk, monkeypatch) == ["stored"]
+    assert ConferenceRequest.objects.get(pk=conference.pk).status == Status.SCHEDULED
+    assert SlotAnswer.objects.count() == 1
