@@ -10,3 +10,7 @@ class HomeConfig(AppConfig):
         from . import checks, signals  # noqa: F401 - checks register themselves
 
         signals.connect()
+        from .services import package, privacy
+
+        package.connect()
+        privacy.connect()
