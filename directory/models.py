@@ -352,3 +352,45 @@ class AnnouncementRecipient(models.Model):
 
     def __str__(self):
         return f"{self.announcement} → {self.email}"
+
+
+class PackageDelivery(models.Model):
+    """The information package sent to one person: which version, when, and the stored message
+    (directory/services/package_mail.py). One per version and address, so a send run again, or
+    an approval retried, sends no one the same version twice."""
+
+    version = models.ForeignKey(
+        "home.InformationPackageVersion", on_delete=models.PROTECT, related_name="deliveries"
+    )
+    email = models.EmailField(max_length=254)
+    # Erasing a clinician removes the rows that name them.
+    clinician = models.ForeignKey(
+        Clinician,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="package_deliveries",
+    )
+    message = models.OneToOneField(
+        "mail.OutgoingMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="package_delivery",
+    )
+    # "list" (sent to the mailing list by the helpdesk), "approval" or "helpdesk" (to one person).
+    reason = models.CharField(max_length=20)
+    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name_plural = "package deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["version", "email"], name="package_delivery_once")
+        ]
+
+    def __str__(self):
+        return f"{self.version} → {self.email}"
