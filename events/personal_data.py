@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from cms.mail.models import OutgoingMessage
+from cms.mail.services.erasure import ERASED_UNSENT
 from directory.services.personal_data import register_holder
 from events.models import Registration
 
@@ -84,9 +85,10 @@ def _blank_messages_about(registration):
         content_type=ContentType.objects.get_for_model(Registration),
         object_id=str(registration.pk),
     )
+    # Not sent yet: cancelled, as the mail log's own erasure does (the worker, retry_mail and a
+    # resend all leave a cancelled message).
     messages.filter(status__in=(OutgoingMessage.Status.QUEUED, OutgoingMessage.Status.HELD)).update(
-        status=OutgoingMessage.Status.FAILED,
-        last_error="Cancelled: the recipient's personal data was erased before this was sent.",
+        status=OutgoingMessage.Status.CANCELLED, last_error=ERASED_UNSENT
     )
     messages.update(
         recipient=f"erased-{registration.pk}@erased.invalid",

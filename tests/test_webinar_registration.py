@@ -504,6 +504,13 @@ def test_forget_me_erases_the_registration(client, catalogue, privacy_page):
     assert "ana1" not in registration.email
     assert not OutgoingMessage.objects.filter(recipient="ana1@example.eu").exists()
     assert Registration.objects.get(pk=waiting.pk).status == Status.CONFIRMED
+    # Their confirmation was still queued (this test's transaction never commits): cancelled,
+    # not "failed", so no retry or resend sends it.
+    about = OutgoingMessage.objects.filter(
+        content_type__model="registration", object_id=str(registration.pk)
+    )
+    assert about.exists()
+    assert set(about.values_list("status", flat=True)) == {OutgoingMessage.Status.CANCELLED}
 
 
 # -- updates and cancellations of the webinar ---------------------------------------------------
