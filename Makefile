@@ -46,7 +46,8 @@ test-latest: $(STAMP)
 migrate: $(STAMP)
 	$(PY) manage.py migrate --noinput
 
-# Links in emails and admin notifications use the address the demo serves on.
+# Links in emails and admin notifications use the address the demo serves on. `send_reminders
+# --schedule` queues the webinar round (reminders, recordings, attendance) that the worker repeats.
 run: export CMSS_BASE_URL = http://$(HOST):$(PORT)
 # Two task workers run beside the server and stop with it: one for all queues (imports, Webex
 # bookings, mail) and one for mail only, so sign-in codes never wait behind a long import. They
@@ -55,6 +56,7 @@ run: export CMSS_BASE_URL = http://$(HOST):$(PORT)
 run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py retry_mail
+	$(PY) manage.py send_reminders --schedule
 	@echo ""
 	@echo "CMSS runs on $(CMSS_BASE_URL)/  (admin: $(CMSS_BASE_URL)/admin/; Ctrl-C stops it)"
 	@rm -f $(VENV)/.stopping; \
@@ -118,6 +120,7 @@ bench: migrate
 	$(PY) bench/import_memory.py
 	$(PY) bench/mail.py
 	$(PY) bench/directory_search.py
+	$(PY) bench/identifiers.py
 
 clean:
 	rm -rf $(VENV) .venv-latest db.sqlite3 db.sqlite3-wal db.sqlite3-shm media var static_collected
