@@ -585,13 +585,12 @@ EXPECTED = {
         admin("405"), registration_id="=999999"
     ),
     # Webinar proposals (issue 10, point 2): the form for approved clinicians, and the
-    # helpdesk's queue. The Helpdesk group is not yet granted view/change on proposals (a
-    # migration of the events app to come): until then only administrators get in.
+    # helpdesk's queue (events 0009 grants the Helpdesk view and change on proposals).
     "webinars/propose/": case(public("403", anonymous="login", clinician="200")),
     "webinars/propose/sent/": case(public(anonymous="login")),
     # A registrant's own join link: a token that is not ours opens nothing.
     "webinars/join/<str:token>/": case(public("404")),
-    "admin/^events/webinarproposal/$": case(admin(admin="200")),
+    "admin/^events/webinarproposal/$": case(helpdesk_only()),
     r"admin/^events/webinarproposal/inspect/(?P<instance_pk>[-\w]+)/$": case(
         admin("404"), instance_pk="=999999"
     ),
@@ -599,13 +598,13 @@ EXPECTED = {
         admin("404"), instance_pk="=999999"
     ),
     "admin/events/webinar-proposals/<int:pk>/announce/": case(
-        admin("403", admin="404"), pk="=999999"
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
     ),
     "admin/events/webinar-proposals/<int:pk>/schedule/": case(
-        admin("403", admin="404"), pk="=999999"
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
     ),
     "admin/events/webinar-proposals/<int:pk>/decline/": case(
-        admin("403", admin="404"), pk="=999999"
+        admin("403", helpdesk="404", admin="404"), pk="=999999"
     ),
     # Webinar topics, a snippet kept by the helpdesk and the policy officials (events 0005).
     "admin/snippets/events/topic/": case(admin("200", ncp="home")),
@@ -667,6 +666,28 @@ EXPECTED = {
     ),
     "admin/events/case-conferences/<int:pk>/cancel/": case(
         admin("403", helpdesk="404", admin="404"), pk="=999999"
+    ),
+    # The mailing list (issue 12, points 1 and 2): the unsubscribe link needs no sign-in (a
+    # token that is not ours opens nothing; rejoining is POST only); the members and the
+    # announcements are the helpdesk's and the administrators' (others: Wagtail's no-permission
+    # redirect).
+    "mailing-list/leave/<str:token>/": case(public("404"), token="=no-such-token"),
+    "mailing-list/rejoin/<str:token>/": case(public("405"), token="=no-such-token"),
+    "admin/mailing-list/": case(admin("home", helpdesk="200", admin="200")),
+    "admin/announcements/": case(admin("home", helpdesk="200", admin="200")),
+    "admin/announcements/add/": case(admin("home", helpdesk="200", admin="200")),
+    "admin/announcements/<int:pk>/": case(admin("home", helpdesk="404", admin="404"), pk="=999999"),
+    "admin/announcements/<int:pk>/edit/": case(
+        admin("home", helpdesk="404", admin="404"), pk="=999999"
+    ),
+    "admin/announcements/<int:pk>/send/": case(
+        admin("home", helpdesk="404", admin="404"), pk="=999999"
+    ),
+    "admin/announcements/<int:pk>/test/": case(
+        admin("home", helpdesk="405", admin="405"), pk="=999999"
+    ),
+    "admin/announcements/<int:pk>/resume/": case(
+        admin("home", helpdesk="405", admin="405"), pk="=999999"
     ),
     # The helpdesk's statistics and their CSV (issue 12, point 8): the Helpdesk and the
     # administrators; other staff get 403.
