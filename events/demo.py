@@ -11,7 +11,14 @@ import datetime
 
 from django.utils import timezone
 
-from events.models import Registration, Topic, WebinarIndexPage, WebinarPage, WebinarSpeaker
+from events.models import (
+    Registration,
+    Topic,
+    WebexBooking,
+    WebinarIndexPage,
+    WebinarPage,
+    WebinarSpeaker,
+)
 
 CATALOGUE = {
     "title": "Webinars",
@@ -174,8 +181,32 @@ def seed_webinars(home):
         catalogue.add_child(instance=page)
         publish(page)
         add_registrants(page, spec["registrants"])
+        if page.state == WebinarPage.State.HELD:
+            read_demo_attendance(page)
         created.append(f"webinar {spec['title']!r}")
     return created
+
+
+def read_demo_attendance(webinar):
+    """A held demo webinar gets a booked Webex webinar and the attendance the simulated Webex
+    makes up for its registrants, so the helpdesk's view and the certificates have something
+    to show. Never with the API backend: the demo sends nothing to Webex."""
+    from events.services.attendance import read_webinar
+    from events.webex.simulated import SimulatedWebex
+
+    booking = WebexBooking.objects.create(
+        kind=WebexBooking.Kind.WEBINAR,
+        title=webinar.title[:128],
+        start=webinar.start,
+        end=webinar.end,
+        time_zone=webinar.time_zone,
+        status=WebexBooking.Status.BOOKED,
+        webex_meeting_id=f"demo{webinar.pk:06d}",
+        web_link=f"https://cmss-demo.webex.com/meet/demo{webinar.pk:06d}",
+    )
+    WebinarPage.objects.filter(pk=webinar.pk).update(booking=booking)
+    webinar.booking = booking
+    read_webinar(webinar, backend=SimulatedWebex())
 
 
 def webinar_from(spec, today):
