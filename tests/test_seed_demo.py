@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.utils import timezone
 from wagtail.documents import get_document_model
 from wagtail.models import Page, Site
 
@@ -71,3 +72,23 @@ def test_demo_content_pages_are_valid_stream_data():
 def test_seed_demo_refuses_production():
     with pytest.raises(CommandError):
         call_command("seed_demo")
+
+
+@pytest.mark.django_db
+def test_the_demo_catalogue_shows_every_webinar_state(client):
+    """Upcoming (one nearly full, one not open yet), cancelled, and held with a recording and with
+    attendance read from the simulated Webex, so a newcomer sees each."""
+    from events.models import Registration, WebinarPage
+    from events.services.registrations import places_left
+
+    call_command("seed_demo")
+    webinars = WebinarPage.objects.live()
+    states = set(webinars.values_list("state", flat=True))
+    assert states == {"scheduled", "cancelled", "held"}
+    upcoming = [w for w in webinars.filter(state="scheduled") if w.start > timezone.now()]
+    assert any(0 < places_left(w) <= w.capacity // 10 for w in upcoming)  # nearly full
+    assert any(w.registration_not_yet_open for w in upcoming)
+    assert webinars.filter(state="held").exclude(recording_url="").exists()
+    attended = Registration.objects.filter(webinar__state="held", attended=True)
+    assert attended.exists() and all(r.minutes_attended > 0 for r in attended)
+    assert client.get("/webinars/").status_code == 200
