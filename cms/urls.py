@@ -10,7 +10,7 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from cms.mail import webhooks as mail_webhooks
-from directory import second_factor
+from directory import consent, second_factor
 from home import views as home_views
 
 # Wagtail's and Django's own login forms take a password and skip the second factor:
@@ -61,6 +61,8 @@ urlpatterns = [
         mail_webhooks.tracking_webhook,
         name="mail_tracking_webhook",
     ),
+    # A clinician who agreed to an older privacy statement accepts the new one here.
+    path("account/privacy-consent/", consent.privacy_consent, name="privacy_consent"),
     path("", include("directory.urls")),
     path("", include("events.urls")),
     # Wagtail's shared-password forms (never offered, see home/members.py) take no password.

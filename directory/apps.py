@@ -12,9 +12,10 @@ class DirectoryConfig(AppConfig):
 
         email_confirmed.connect(on_email_confirmed, dispatch_uid="cmss_enrolment_confirmed")
 
-        from directory import signals
+        from directory import consent, signals
 
         signals.connect()
+        consent.connect()
 
         # The header's members-only links and "My account" (home/navigation.py) follow the
         # directory's rules.

@@ -693,6 +693,9 @@ EXPECTED = {
     # administrators; other staff get 403.
     "admin/events/statistics/": case(admin("403", helpdesk="200", admin="200")),
     "admin/events/statistics/export/": case(admin("403", helpdesk="200", admin="200")),
+    # Accepting a new privacy statement (issue 12, point 4): for anyone signed in; the world has no
+    # statement in force, so those let in get 404.
+    "account/privacy-consent/": case(public("404", anonymous="login")),
     r"^((?:[\w\-]+/)*)$": [case(public(), path="/"), case(public(), path="/procedures/")],
 }
 

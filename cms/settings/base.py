@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: /admin/ needs staff access and, for staff, a TOTP-verified session.
     "directory.middleware.StaffSecondFactorMiddleware",
+    # A clinician who agreed to an older privacy statement is asked to accept the new one.
+    "directory.consent.PrivacyConsentMiddleware",
     # The site history report is the helpdesk's (directory/admin_access.py).
     "directory.admin_access.SiteHistoryAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

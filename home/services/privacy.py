@@ -29,12 +29,15 @@ SAME_LABEL_MESSAGE = (
 
 
 def statement_text(title, body):
-    """What counts as the statement's text: its title and its body's blocks, without the block
-    ids an editor's copy and paste changes."""
-    blocks = [
-        [child.block_type, child.block.get_prep_value(child.value)] for child in (body or [])
-    ]
-    return json.dumps([title, blocks], sort_keys=True, default=str)
+    """What counts as the statement's text: its title and the words of its body's blocks (as the
+    search index reads them), not their markup or the block ids an editor's copy and paste
+    changes."""
+    words = []
+    for child in body or []:
+        words.extend(
+            " ".join(str(text).split()) for text in child.block.get_searchable_content(child.value)
+        )
+    return json.dumps([" ".join((title or "").split()), [w for w in words if w]])
 
 
 def changed_under_same_label(page, cleaned_data):
@@ -82,9 +85,7 @@ def record_published(page):
         return None
     if not earlier:
         # The first statement recorded: nobody agreed to an older one.
-        PrivacyStatementVersion.objects.filter(pk=version.pk).update(
-            members_told_at=timezone.now()
-        )
+        PrivacyStatementVersion.objects.filter(pk=version.pk).update(members_told_at=timezone.now())
         return None
     return version
 
