@@ -276,6 +276,34 @@ PRIVACY_STATEMENT = {
 }
 
 STANDARD_PAGES = [
+    # The record of processing that Article 31 of Regulation (EU) 2018/1725 asks the controller
+    # to keep; an editable page of the package, printed and sent with it.
+    {
+        "title": "Record of processing",
+        "slug": "record-of-processing",
+        "summary": (
+            "The record of this processing operation under Article 31 of Regulation (EU) "
+            "2018/1725: who processes which data, why, for how long and with whom it is shared."
+        ),
+        "body": [
+            {
+                "type": "paragraph",
+                "value": (
+                    "<p><b>Controller:</b> the unit that runs the CMSS helpdesk. "
+                    "<b>Purpose:</b> putting clinicians of reference hospitals in touch through "
+                    "case conferences, webinars and a mailing list. <b>Data subjects:</b> "
+                    "clinicians of member hospitals, national contact points, webinar "
+                    "registrants. <b>Data:</b> name, email, phone, hospital, specialty, role, "
+                    "languages, and the privacy statement version accepted. <b>Recipients:</b> "
+                    "the helpdesk, approved clinicians (the directory), national contact points "
+                    "(their own country) and, on request, the Health Security Committee. "
+                    "<b>Retention:</b> as set in the site's settings; a clinician may erase "
+                    "their data at any time. <b>Transfers outside the EU/EEA:</b> none, other "
+                    "than to clinicians of United Kingdom hospitals taking part.</p>"
+                ),
+            },
+        ],
+    },
     {
         "title": "Requesting a case conference",
         "slug": "requesting-a-case-conference",
