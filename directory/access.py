@@ -3,6 +3,8 @@
 
 - approved clinicians, the helpdesk and administrators: the whole directory;
 - a national contact point: its own country's people (the countries it keeps in the admin);
+- the Health Security Committee: the whole directory, to read (directory/committee.py; every
+  page of it they open is recorded in the audit log);
 - editors and moderators, who edit the site's content: none of it;
 - anyone else (not signed in, not approved, suspended): none of it.
 
@@ -16,6 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
+from directory import committee
 from directory.models import Clinician
 from directory.services import access as admin_access
 
@@ -40,8 +43,12 @@ def directory_countries(user):
     clinician = clinician_for(user)
     if clinician is not None and clinician.status == Clinician.Status.APPROVED:
         return ALL_COUNTRIES
-    # The helpdesk and superusers: None (all); a contact point: its countries; others: none.
-    return admin_access.countries_for_user(user)
+    # The helpdesk and superusers: None (all); a contact point: its countries; the committee:
+    # all, to read; others: none.
+    countries = admin_access.countries_for_user(user)
+    if countries is not None and not countries and committee.is_committee_member(user):
+        return ALL_COUNTRIES
+    return countries
 
 
 def may_see_contact_details(user):
@@ -74,7 +81,10 @@ def contact_details_required(view):
                 {"clinician": clinician, "staff": _staff(request.user)},
                 status=403,
             )
-        return private_response(view(request, *args, **kwargs))
+        response = view(request, *args, **kwargs)
+        if response.status_code == 200 and committee.is_committee_member(request.user):
+            committee.log_contact_details_view(request, view.__name__)
+        return private_response(response)
 
     return wrapper
 

@@ -24,6 +24,7 @@ from wagtail.snippets.views import chooser as chooser_views
 from wagtail.snippets.views import snippets as snippet_views
 from wagtail.snippets.views.snippets import SnippetViewSet, SnippetViewSetGroup
 
+from directory import committee
 from directory.models import Clinician, Hospital
 from directory.services import access, approval, contact_persons, exports
 
@@ -67,6 +68,21 @@ class DirectoryIndexView(snippet_views.IndexView):
             if isinstance(cell.value, str):
                 cell.data_type = "s"
             yield cell
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        # A page of clinicians (contact details) opened by the Health Security Committee is
+        # recorded; an export is recorded by as_spreadsheet below, for everyone.
+        if (
+            self.model is Clinician
+            and not self.is_export
+            and response.status_code == 200
+            and committee.is_committee_member(request.user)
+        ):
+            paginator = getattr(self, "paginator", None)
+            rows = paginator.count if paginator is not None else None
+            committee.log_contact_details_view(request, "admin clinician list", rows)
+        return response
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
         filters = {key: values for key, values in self.request.GET.lists() if key != "export"}
@@ -195,6 +211,13 @@ class DirectoryViewSet(SnippetViewSet):
         queryset = self.model._default_manager.all()
         if self.related:  # select_related() without names would follow every foreign key
             queryset = queryset.select_related(*self.related)
+        if (
+            committee.is_committee_member(request.user)
+            and access.countries_for_user(request.user) == frozenset()
+        ):
+            # The committee reads every country (its group has view rights only; the views
+            # that change or delete check in_scope, which keeps them out).
+            return queryset
         return access.visible_to(request.user, queryset)
 
 

@@ -696,6 +696,9 @@ EXPECTED = {
     # Accepting a new privacy statement (issue 12, point 4): for anyone signed in; the world has no
     # statement in force, so those let in get 404.
     "account/privacy-consent/": case(public("404", anonymous="login")),
+    # The Health Security Committee's record of directory use (issue 12, point 5): the
+    # helpdesk's and the administrators'; other staff get 403.
+    "admin/directory/committee-log/": case(admin("403", helpdesk="200", admin="200")),
     r"^((?:[\w\-]+/)*)$": [case(public(), path="/"), case(public(), path="/procedures/")],
 }
 
