@@ -24,6 +24,7 @@ non-zero when the server fails or any response is not a 200 of the expected size
 """
 
 import argparse
+import contextlib
 import http.client
 import multiprocessing
 import os
@@ -36,12 +37,16 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 SETTINGS = "bench.settings"
+POSTGRES_SETTINGS = "bench.settings_postgres"  # with --database-url
+DATABASE_URL_VARIABLE = "CMSS_BENCH_DATABASE_URL"  # read by bench/settings_postgres.py
 HOST = "127.0.0.1"
 WORKERS = 2
 WEBINAR_PAGE = "/webinars/long-covid-in-intensive-care-survivors/"  # a demo webinar
@@ -54,6 +59,10 @@ ENROL_GOAL = 0.30
 ENROL_MAX_BYTES = 60 * 1024
 HOSPITALS = 15_600  # distinct hospitals in the real European list
 WEBINARS = 1_000  # the catalogue size that issue 10 (point 10) measures
+BURST = 200  # issue 10, point 9: 200 clinicians register at once ...
+PLACES = 100  # ... for 100 places
+BURST_SLUG = "bench-registration-burst"
+BURST_PREFIX = "benchburst"
 
 # Run inside `manage.py shell`: tops the directory up to HOSPITALS generated hospitals (names and
 # cities with accents, spread over every country), in bulk and with what Hospital.save() fills in.
@@ -108,6 +117,72 @@ for n in range(have, wanted):
     catalogue.add_child(instance=page)
 invalidate_public_pages()
 print(WebinarPage.objects.child_of(catalogue).count())
+"""
+
+# Run inside `manage.py shell`: the burst's webinar (PLACES places, in three days, open) with its
+# registrations removed, and BURST approved clinicians, each with a new signed-in session; prints
+# the session keys, one a line.
+PREPARE_BURST = """
+import datetime
+from importlib import import_module
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.utils import timezone
+from directory.models import Clinician
+from events.models import Registration, WebinarIndexPage, WebinarPage, WebinarSpeaker
+count, places, slug, prefix = {count}, {places}, "{slug}", "{prefix}"
+start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=3)
+webinar = WebinarPage.objects.filter(slug=slug).first()
+if webinar is None:
+    webinar = WebinarPage(
+        title="Registration burst (benchmark)", slug=slug, summary="The benchmark's burst.",
+        start=start, end=start + datetime.timedelta(hours=1), time_zone="Europe/Brussels",
+        capacity=places,
+    )
+    webinar.speakers.add(WebinarSpeaker(sort_order=0, name="Dr Burst"))
+    WebinarIndexPage.objects.get().add_child(instance=webinar)
+WebinarPage.objects.filter(pk=webinar.pk).update(
+    start=start, end=start + datetime.timedelta(hours=1), capacity=places,
+    registration_opens=None, registration_closes=None, state=WebinarPage.State.SCHEDULED,
+)
+Registration.objects.filter(webinar=webinar).delete()
+User = get_user_model()
+names = [f"{{prefix}}{{n:03}}" for n in range(count)]
+have = set(User.objects.filter(username__in=names).values_list("username", flat=True))
+User.objects.bulk_create(
+    [User(username=name, email=f"{{name}}@example.eu") for name in names if name not in have]
+)
+users = list(User.objects.filter(username__in=names).order_by("username"))
+with_record = set(Clinician.objects.filter(user__in=users).values_list("user_id", flat=True))
+Clinician.objects.bulk_create(
+    [
+        Clinician(
+            first_name=f"Clin{{n}}", last_name="Burst", email=user.email,
+            status=Clinician.Status.APPROVED, user=user,
+        )
+        for n, user in enumerate(users) if user.pk not in with_record
+    ]
+)
+Store = import_module(settings.SESSION_ENGINE).SessionStore
+for user in users:
+    session = Store()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    print("SESSION", session.session_key)
+"""
+
+# Run inside `manage.py shell` after the burst: how the registrations of the burst's webinar came
+# out (confirmed, waiting, others, distinct emails).
+COUNT_BURST = """
+from events.models import Registration
+found = Registration.objects.filter(webinar__slug="{slug}")
+statuses = list(found.values_list("status", flat=True))
+S = Registration.Status
+print("BURST", statuses.count(S.CONFIRMED), statuses.count(S.WAITING),
+      len(statuses) - statuses.count(S.CONFIRMED) - statuses.count(S.WAITING),
+      found.values("email").distinct().count())
 """
 
 # wrk calls response() for every answer; done() adds up what the threads counted.
@@ -181,9 +256,16 @@ def manage(*args):
     return result.stdout
 
 
+def database_name():
+    url = os.environ.get(DATABASE_URL_VARIABLE)
+    if url:
+        return f"PostgreSQL database {url.rsplit('/', 1)[-1]}"
+    return f"SQLite file {(VAR / 'db.sqlite3').relative_to(ROOT)}"
+
+
 def prepare_database():
     VAR.mkdir(parents=True, exist_ok=True)
-    print(f"demo content: migrate and seed_demo into {(VAR / 'db.sqlite3').relative_to(ROOT)}")
+    print(f"demo content: migrate and seed_demo into the {database_name()}")
     manage("migrate", "--noinput")
     manage("seed_demo")
     count = manage("shell", "-c", LOAD_HOSPITALS.format(wanted=HOSPITALS)).split()[-1]
@@ -416,6 +498,149 @@ def run_python(port, target, seconds, connections, processes):
     return done / seconds
 
 
+# -- the registration burst (issue 10, points 9 and 10) -------------------------------------------
+
+
+class Burst:
+    """One burst: every request sent at once from its own thread; statuses and latencies."""
+
+    def __init__(self, label, requests):
+        self.label = label
+        self.requests = requests  # raw HTTP requests (bytes), one per thread
+        self.statuses = []
+        self.latencies = []
+        self.seconds = None
+
+    @property
+    def rate(self):
+        return len(self.requests) / self.seconds
+
+    def latency(self, fraction):
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def http_request(method, path, port, cookie=None, extra=()):
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}", "Connection: close"]
+    if cookie:
+        lines.append(f"Cookie: {cookie}")
+    lines.extend(extra)
+    if method == "POST":
+        lines.append("Content-Length: 0")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def fire(port, burst):
+    """Send every request of `burst` at the same moment (a barrier), each on its own connection;
+    the burst's time runs from the release to the last answer read."""
+    barrier = threading.Barrier(len(burst.requests) + 1)
+    answers = [None] * len(burst.requests)
+
+    def send(index, request):
+        barrier.wait()
+        started = time.perf_counter()
+        try:
+            with socket.create_connection((HOST, port), timeout=120) as sock:
+                sock.sendall(request)
+                received = bytearray()
+                while chunk := sock.recv(65536):
+                    received += chunk
+            status = int(received[9:12]) if received[:5] == b"HTTP/" else 0
+        except OSError:
+            status = 0
+        answers[index] = (status, time.perf_counter() - started, time.perf_counter())
+
+    threads = [
+        threading.Thread(target=send, args=(index, request), daemon=True)
+        for index, request in enumerate(burst.requests)
+    ]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    released = time.perf_counter()
+    for thread in threads:
+        thread.join(timeout=180)
+    if any(answer is None for answer in answers):
+        raise BenchError(f"{burst.label}: some requests never finished")
+    burst.statuses = [status for status, _, _ in answers]
+    burst.latencies = [latency for _, latency, _ in answers]
+    burst.seconds = max(finished for _, _, finished in answers) - released
+
+
+def run_registration_burst(port, bare_size):
+    """Issue 10, point 9's burst on the bench's server: BURST signed-in approved clinicians
+    press "Register me" at once for PLACES places. Returns the bursts measured (baselines first);
+    raises BenchError unless exactly PLACES got a place, the others wait, and no answer failed."""
+    output = manage(
+        "shell",
+        "-c",
+        PREPARE_BURST.format(count=BURST, places=PLACES, slug=BURST_SLUG, prefix=BURST_PREFIX),
+    )
+    keys = [line.split()[1] for line in output.splitlines() if line.startswith("SESSION ")]
+    if len(keys) != BURST:
+        raise BenchError(f"the burst's preparation made {len(keys)} sessions, not {BURST}")
+    register = f"/webinars/{BURST_SLUG}/register/"
+    csrf = "b" * 32  # an unmasked CSRF secret, sent as the cookie and the header
+    cookies = [f"sessionid={key}; csrftoken={csrf}" for key in keys]
+    bare = Burst(
+        f"{BURST} GETs of the bare view",
+        [http_request("GET", BARE.format(size=bare_size), port)] * BURST,
+    )
+    page = Burst(
+        f"{BURST} GETs of the register page, signed in",
+        [http_request("GET", register, port, cookie) for cookie in cookies],
+    )
+    posts = Burst(
+        f"{BURST} one-click registrations (POSTs)",
+        [
+            http_request("POST", register, port, cookie, [f"X-CSRFToken: {csrf}"])
+            for cookie in cookies
+        ],
+    )
+    for burst in (bare, page, posts):
+        fire(port, burst)
+        print(f"  {burst.label:<52}{burst.rate:>8.0f} req/s in {burst.seconds:.2f} s")
+    counted = manage("shell", "-c", COUNT_BURST.format(slug=BURST_SLUG)).split()
+    confirmed, waiting, other, emails = (int(n) for n in counted[counted.index("BURST") + 1 :])
+    failures = []
+    for burst in (bare, page, posts):
+        wrong = sorted({code for code in burst.statuses if code != 200})
+        if wrong:
+            failures.append(
+                f"{burst.label}: {sum(code != 200 for code in burst.statuses)} answers were not "
+                f"200 (statuses {wrong}; 0 = no answer)"
+            )
+    if (confirmed, waiting, other, emails) != (PLACES, BURST - PLACES, 0, BURST):
+        failures.append(
+            f"the burst left {confirmed} registered, {waiting} waiting, {other} otherwise and "
+            f"{emails} distinct addresses (wanted {PLACES}, {BURST - PLACES}, 0, {BURST})"
+        )
+    return [bare, page, posts], (confirmed, waiting), failures
+
+
+def print_burst_report(bursts, outcome, failures):
+    bare, page, posts = bursts
+    print()
+    print(f"registration burst: {BURST} clinicians at once for {PLACES} places ({database_name()})")
+    print(f"{'burst':<52}{'req/s':>8}{'median':>9}{'p95':>9}{'vs bare':>9}")
+    for burst in bursts:
+        ratio = "" if burst is bare else f"{burst.rate / bare.rate:>9.2f}"
+        print(
+            f"{burst.label:<52}{burst.rate:>8.0f}{burst.latency(0.5) * 1000:>7.0f}ms"
+            f"{burst.latency(0.95) * 1000:>7.0f}ms{ratio}"
+        )
+    confirmed, waiting = outcome
+    print(
+        f"registrations per second: {posts.rate:.0f} ({BURST} in {posts.seconds:.2f} s); "
+        f"{confirmed} registered, {waiting} waiting"
+    )
+    if failures:
+        print()
+        print("REGISTRATION BURST FAILED:")
+        for failure in failures:
+            print(f"  {failure}")
+
+
 # -- report ---------------------------------------------------------------------------------------
 
 
@@ -535,11 +760,52 @@ def measure(args):
                 f"Django cache: {cache_backend}"
             )
             run_rounds(args, targets, load)
+            print(f"registration burst ({BURST} at once for {PLACES} places):")
+            bursts, outcome, failures = run_registration_burst(port, bare_size(bare))
             if server.poll() is not None:
                 raise BenchError(f"gunicorn exited during the run; see {log_path}")
         finally:
             stop_server(server)
     print_report(targets, bare, args.rounds)
+    print_burst_report(bursts, outcome, failures)
+    if failures:
+        raise BenchError("the registration burst failed (see above)")
+
+
+def bare_size(bare):
+    return int(bare.path.rstrip("/").rsplit("/", 1)[-1])
+
+
+@contextlib.contextmanager
+def postgres_database(url):
+    """The PostgreSQL database `url` names, created fresh for the run and dropped after it; the
+    server and every management command use it (bench/settings_postgres.py)."""
+    global SETTINGS
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name:
+        raise BenchError("--database-url names no database")
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+
+    def run(statement):
+        with psycopg.connect(maintenance, autocommit=True) as connection:
+            connection.execute(statement)
+
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    try:
+        run(drop)
+        run(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as error:
+        raise BenchError(f"cannot create the database {name}: {error}") from None
+    os.environ[DATABASE_URL_VARIABLE] = url
+    SETTINGS = POSTGRES_SETTINGS
+    try:
+        yield
+    finally:
+        run(drop)
 
 
 def settings_value(name):
@@ -560,9 +826,16 @@ def parse_args(argv):
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections (8)")
     parser.add_argument("--processes", type=int, default=2, help="Python client processes (2)")
+    parser.add_argument(
+        "--database-url",
+        help="postgres://user@host:port/name: run on this PostgreSQL database, created fresh "
+        "(dropped first if it exists) and dropped at the end, instead of the SQLite file",
+    )
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.rounds < 1 or args.warmup < 0 or args.connections < 1:
         parser.error("--seconds, --rounds and --connections must be positive")
+    if args.database_url and not args.database_url.startswith(("postgres://", "postgresql://")):
+        parser.error("--database-url must be a postgres:// URL")
     return args
 
 
@@ -571,7 +844,11 @@ def main(argv=None):
     # A plain `kill` of the benchmark still runs the `finally` that stops gunicorn.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
-        measure(args)
+        if args.database_url:
+            with postgres_database(args.database_url):
+                measure(args)
+        else:
+            measure(args)
     except BenchError as error:
         print(f"bench/pages.py: {error}", file=sys.stderr)
         return 1

@@ -17,3 +17,11 @@ BENCH_DIR = BASE_DIR / "var" / "bench"  # noqa: F405
 DATABASES = {
     "default": dj_database_url.parse(f"sqlite:///{BENCH_DIR / 'db.sqlite3'}", conn_max_age=60)
 }
+# The site's SQLite options (cms/settings/base.py), which the parse above leaves out: without
+# IMMEDIATE transactions and the 20 s wait, concurrent writers (the registration burst of
+# bench/pages.py) fail with "database is locked".
+DATABASES["default"]["OPTIONS"] = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
