@@ -5,11 +5,13 @@ import json
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from directory import mailing_list as the_list
 from directory.access import clinician_for, private_response
 from directory.account_forms import ErasureForm, MailingListForm, OwnRecordForm
 from directory.services.personal_data import collect_own_data, erase_clinician, record_export
@@ -58,8 +60,12 @@ def account(request, clinician):
 def mailing_list(request, clinician):
     form = MailingListForm(request.POST)
     form.is_valid()
-    clinician.mailing_opt_out = not form.cleaned_data.get("stay_on_list", False)
-    clinician.save(update_fields=["mailing_opt_out", "updated_at"])
+    the_list.set_membership(
+        stay=form.cleaned_data.get("stay_on_list", False),
+        clinician=clinician,
+        user=request.user,
+        how="account",
+    )
     messages.success(
         request,
         "You have left the mailing list."
@@ -94,3 +100,42 @@ def erase(request, clinician):
         logout(request)
         return render(request, "directory/account_erased.html")
     return render(request, "directory/account_erase.html", {"form": form})
+
+
+@csrf_exempt  # RFC 8058: a mail client's one-click POST carries no cookie and no CSRF token.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    """The unsubscribe link of every list message, no sign-in: GET shows a button; a POST (the
+    button, or a mail client's RFC 8058 one-click "List-Unsubscribe=One-Click") leaves the list
+    at once. Leaving changes nothing but the choice, so a forged POST can do no more harm than
+    the link itself, which only its recipient has."""
+    try:
+        clinician, user, email = the_list.member_for_token(token)
+    except the_list.UnknownMember:
+        raise Http404("This unsubscribe link is not valid.") from None
+    context = {"token": token, "email": email}
+    if request.method == "POST":
+        how = "one-click" if request.POST.get("List-Unsubscribe") == "One-Click" else "link"
+        the_list.set_membership(stay=False, clinician=clinician, email=email, user=user, how=how)
+        context["left"] = True
+    else:
+        context["on_list"] = the_list.on_list(clinician, email)
+    return private_response(render(request, "directory/unsubscribe.html", context))
+
+
+@csrf_exempt  # the same link's page, reached by its own token only
+@require_POST
+def rejoin(request, token):
+    """Rejoin from the unsubscribe page (changed one's mind), with the same token."""
+    try:
+        clinician, user, email = the_list.member_for_token(token)
+    except the_list.UnknownMember:
+        raise Http404("This link is not valid.") from None
+    the_list.set_membership(stay=True, clinician=clinician, email=email, user=user, how="link")
+    return private_response(
+        render(
+            request,
+            "directory/unsubscribe.html",
+            {"token": token, "email": email, "rejoined": True},
+        )
+    )

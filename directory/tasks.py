@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from directory.services import import_runs
+from directory.services import announcements, import_runs
 
 # The mail and Webex tasks' backend (settings.TASKS["background"], the database in dev and
 # production, run by `manage.py task_worker`); Wagtail's own tasks stay on
@@ -23,3 +23,10 @@ def preview_directory_upload(stored_name, filename):
     """Check the stored upload `stored_name` for the preview page, writing its report beside it
     (see import_runs.perform_preview); a preview already reported is left alone."""
     return import_runs.perform_preview(stored_name, filename)
+
+
+@task(backend=BACKEND, queue_name="mail")
+def send_announcement(announcement_id):
+    """Send the announcement `announcement_id` to its recipients in throttled batches (see
+    services/announcements.run_sending); run again, it sends only what was not stored yet."""
+    return announcements.run_sending(announcement_id)

@@ -14,4 +14,6 @@ urlpatterns = [
     path("account/mailing-list/", account_views.mailing_list, name="mailing_list"),
     path("account/download/", account_views.download, name="account_download"),
     path("account/erase/", account_views.erase, name="account_erase"),
+    path("mailing-list/leave/<str:token>/", account_views.unsubscribe, name="unsubscribe"),
+    path("mailing-list/rejoin/<str:token>/", account_views.rejoin, name="mailing_list_rejoin"),
 ]

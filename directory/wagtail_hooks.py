@@ -4,7 +4,12 @@ from django.urls import path, reverse
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 
-from directory import admin_access, admin_dashboard, import_views
+from directory import (
+    admin_access,
+    admin_dashboard,
+    announcements_admin,  # noqa: F401 (registers its admin views and menu)
+    import_views,
+)
 from directory.services.approval import APPROVE_ACTION, SUSPEND_ACTION
 from directory.services.exports import EXPORT_ACTION
 from directory.views_admin import (

@@ -58,3 +58,8 @@ class EventsConfig(AppConfig):
 
         register_demo("webinars", seed_webinars)
         register_demo("case conferences", seed_conferences)
+
+        # An announcement may go to a webinar's registrants (directory/mailing_list.py).
+        from events import audiences
+
+        audiences.register()

@@ -82,6 +82,7 @@ def queue_message(
     resent_from=None,
     carries_secret=False,
     headers=None,
+    send_after_commit=True,
 ):
     """Store one message for ``to`` and send it after the current transaction commits.
 
@@ -89,7 +90,9 @@ def queue_message(
     not sent. ``carries_secret`` marks a message with a one-time code or key in it (see the
     module docstring). ``headers`` (``{"Name": "value"}``) are extra headers stored on the row and
     set on the email, e.g. a list message's ``List-Unsubscribe``; names and values pass through
-    ``header_text``. Returns the ``OutgoingMessage``. Raises ``InvalidRecipient``.
+    ``header_text``. With ``send_after_commit`` False the caller delivers it itself (``deliver``,
+    e.g. a throttled batch); left queued, ``recover_stalled`` hands it to the task later.
+    Returns the ``OutgoingMessage``. Raises ``InvalidRecipient``.
     """
     recipient = clean_recipient(to)
     from_email = from_email or settings.DEFAULT_FROM_EMAIL
@@ -122,6 +125,8 @@ def queue_message(
         message.save()
         return message
     message.save()
+    if not send_after_commit:
+        return message
     pk = message.pk
     transaction.on_commit(lambda: handoff.enqueue(pk))
     return message
