@@ -12,12 +12,27 @@ goal (0.50 for cached pages, 0.30 for /enrol/) and the size of /enrol/ (goal: un
 information it also measures `/` and `/webinars/` with the page cache bypassed (a session
 cookie), so readers see what the cache buys.
 
+Then the registration burst of issue 10, point 9 (point 10 asks for its rate): BURST approved
+clinicians, each with a signed-in session made for the run, press "Register me" (the one-click
+POST to /webinars/<slug>/register/) at the same moment, one thread and connection each, for a
+webinar of PLACES places. The bench checks exactly PLACES got a place, the others wait, every
+address once, and every answer was a 200; otherwise it prints REGISTRATION BURST FAILED and exits
+non-zero. It prints registrations per second (BURST / wall time from the release to the last
+answer) with median and 95th-percentile latency, and the same figures for two bursts of BURST
+concurrent GETs measured just before in the same run: the bare view (the baseline the ratio is
+against) and the register page as those clinicians see it. On SQLite one writer works at a time
+(IMMEDIATE transactions, as the site's settings have them), so that figure is SQLite's; with
+--database-url the whole bench runs on PostgreSQL, whose row lock lets the workers overlap.
+
 Run from the repository root (what `make bench` does):
 
     .venv/bin/python bench/pages.py [--seconds 5] [--rounds 2] [--client auto|wrk|python]
+        [--database-url postgres://postgres@127.0.0.1:5432/cmss_benchreg]
 
 The demo content is loaded into its own SQLite file under var/bench/ with the settings in
-bench/settings.py (DEBUG off); the developer's db.sqlite3 is left alone. The load comes from
+bench/settings.py (DEBUG off); the developer's db.sqlite3 is left alone. --database-url names a
+PostgreSQL database instead, which the bench creates (dropping it first if it exists), fills
+the same way and drops at the end (bench/settings_postgres.py). The load comes from
 `wrk` when it is on PATH, otherwise from a small Python client running in several processes.
 Nothing is downloaded. The exit status is 0 whether or not the goal is met (this is a report) and
 non-zero when the server fails or any response is not a 200 of the expected size.
