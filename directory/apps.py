@@ -12,7 +12,7 @@ class DirectoryConfig(AppConfig):
 
         email_confirmed.connect(on_email_confirmed, dispatch_uid="cmss_enrolment_confirmed")
 
-        from directory import consent, signals
+        from directory import consent, package_admin, signals  # noqa: F401 (admin hooks)
 
         signals.connect()
         consent.connect()

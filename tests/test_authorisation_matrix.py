@@ -731,6 +731,14 @@ EXPECTED = {
     # The Health Security Committee's record of directory use (issue 12, point 5): the
     # helpdesk's and the administrators'; other staff get 403.
     "admin/directory/committee-log/": case(admin("403", helpdesk="200", admin="200")),
+    # The information package (issue 12, point 3): its version, who was sent which, and sending it
+    # (POST only) are the helpdesk's and the administrators' (others: Wagtail's no-permission
+    # redirect); the printable page and the PDF are routes of the package page (public).
+    "admin/information-package/": case(admin("home", helpdesk="200", admin="200")),
+    "admin/information-package/send/": case(admin("home", helpdesk="405", admin="405")),
+    "admin/information-package/send/<int:pk>/": case(
+        admin("home", helpdesk="405", admin="405"), pk="=999999"
+    ),
     r"^((?:[\w\-]+/)*)$": [case(public(), path="/"), case(public(), path="/procedures/")],
 }
 

@@ -6,6 +6,7 @@ import zlib
 
 import pytest
 from bs4 import BeautifulSoup
+from django.urls import reverse
 from wagtail.models import PageViewRestriction
 
 from home import package_pdf
@@ -20,7 +21,12 @@ def package(package_page, privacy_page, make_standard_page, make_document):
         package_page,
         "Procedures",
         summary="How a case conference runs.",
-        body=[{"type": "paragraph", "value": '<p>See <a href="/enrol/">enrol</a>. Zażółć ŁÓDŹ Ελλάδα.</p>'}],
+        body=[
+            {
+                "type": "paragraph",
+                "value": '<p>See <a href="/enrol/">enrol</a>. Zażółć ŁÓDŹ Ελλάδα.</p>',
+            }
+        ],
     )
     offline = make_standard_page(package_page, "Online only")
     offline.in_package = False
@@ -65,9 +71,7 @@ def test_version_changes_only_when_something_of_the_package_is_published_anew(
     publish(package.get_children().get(slug="online-only").specific)
     assert package_service.current_version(package).pk == second.pk
     # A new document in the package: the next version.
-    package.package_documents.add(
-        InformationPackageDocument(document=make_document("Webex guide"))
-    )
+    package.package_documents.add(InformationPackageDocument(document=make_document("Webex guide")))
     publish(package)
     assert package_service.current_version(package).number == 3
 
@@ -115,7 +119,9 @@ def pdf_info(data):
 def decode_pdf_string(token):
     if token.startswith("<"):
         raw = bytes.fromhex(token[1:-1])
-        return raw.decode("utf-16") if raw[:2] in (b"\xfe\xff", b"\xff\xfe") else raw.decode("latin-1")
+        return (
+            raw.decode("utf-16") if raw[:2] in (b"\xfe\xff", b"\xff\xfe") else raw.decode("latin-1")
+        )
     raw = token[1:-1].encode("latin-1")
     if raw.startswith(b"\xfe\xff"):
         return raw.decode("utf-16")
@@ -194,3 +200,118 @@ def test_members_only_page_stays_out_of_the_public_package(package, client):
     response = client.get("/information-package/print/")
     assert response.status_code == 200
     assert b"For members" not in response.content
+
+
+# --- sending it -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def members(db, django_user_model):
+    from directory.models import Clinician
+
+    def make(name, **fields):
+        return Clinician.objects.create(
+            first_name=name,
+            last_name="Member",
+            email=f"{name.lower()}@example.eu",
+            status=fields.pop("status", Clinician.Status.APPROVED),
+            **fields,
+        )
+
+    return make
+
+
+def package_mails():
+    from django.core import mail as django_mail
+
+    return [m for m in django_mail.outbox if "information package" in m.subject]
+
+
+def test_approval_sends_the_package_once_per_version(
+    package, members, make_staff, django_capture_on_commit_callbacks
+):
+    from directory.models import Clinician, PackageDelivery
+    from directory.services.approval import approve_clinician, suspend_clinician
+
+    helpdesk = make_staff("help", "Helpdesk")
+    clinician = members("Ana", status=Clinician.Status.AWAITING)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_clinician(clinician, helpdesk)
+    sent = package_mails()
+    assert [m.to for m in sent] == [["ana@example.eu"]]
+    names = [name for name, _, _ in sent[0].attachments]
+    assert names[0] == "cmss-information-package-v1.pdf"
+    assert names[1].startswith("signed-procedure") and len(names) == 2
+    delivery = PackageDelivery.objects.get()
+    assert (delivery.clinician, delivery.version.number, delivery.reason) == (
+        clinician,
+        1,
+        "approval",
+    )
+    # Suspended and approved again: the same version is not sent twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        suspend_clinician(clinician, helpdesk)
+        approve_clinician(clinician, helpdesk)
+    assert len(package_mails()) == 1
+
+
+def test_documents_above_the_size_limit_are_linked(package, members, settings):
+    from directory.services import package_mail
+
+    settings.CMSS_PACKAGE_ATTACHMENT_MAX_BYTES = 10  # smaller than any file
+    clinician = members("Ben")
+    package_mail.send_to_clinician(clinician.pk)
+    message = package_mail.deliveries(clinician).get().message
+    assert message.attachments == []
+    assert "/documents/" in message.body_text and "Signed procedure" in message.body_text
+    assert "/information-package/pdf/" in message.body_text
+
+
+def test_helpdesk_sends_the_package_to_the_list_once(
+    client, package, members, make_staff, django_capture_on_commit_callbacks
+):
+    from wagtail.models import ModelLogEntry, PageLogEntry
+
+    from directory.models import Clinician, PackageDelivery
+
+    members("Ana")
+    members("Ben")
+    members("Cem", mailing_opt_out=True)
+    members("Dan", status=Clinician.Status.AWAITING)
+    client.force_login(make_staff("help", "Helpdesk"))
+    url = reverse("package_send_to_list")
+    assert client.get(url).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+    assert response.status_code == 302
+    assert sorted(m.to[0] for m in package_mails()) == ["ana@example.eu", "ben@example.eu"]
+    assert "List-Unsubscribe" in package_mails()[0].extra_headers
+    entry = PageLogEntry.objects.get(action="cmss.package.send_to_list")
+    assert entry.data["version"] == 1
+    assert not ModelLogEntry.objects.filter(action="cmss.package.send_to_list").exists()
+    # Sent again: nobody gets the same version twice.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+    assert len(package_mails()) == 2
+    assert PackageDelivery.objects.count() == 2
+    # The helpdesk sees who got which version, per clinician.
+    ana = Clinician.objects.get(first_name="Ana")
+    page = client.get(reverse("package_overview"), {"clinician": ana.pk})
+    rows = BeautifulSoup(page.content, "html.parser").select("table.listing tbody tr")
+    assert len(rows) == 1 and "ana@example.eu" in rows[0].get_text()
+    assert "Version 1 of" in rows[0].get_text()
+
+
+def test_only_the_helpdesk_may_send_the_package(client, package, members, make_staff):
+    from wagtail.models import PageLogEntry
+
+    members("Ana")
+    client.force_login(make_staff("ed", "Editors"))
+    # Wagtail's admin answers a refusal by sending the user to the dashboard with a message.
+    for response in (
+        client.post(reverse("package_send_to_list")),
+        client.get(reverse("package_overview")),
+    ):
+        assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert package_mails() == []
+    assert not PageLogEntry.objects.filter(action="cmss.package.send_to_list").exists()

@@ -224,6 +224,15 @@ WAGTAILDOCS_PRIVATE_COLLECTION_OPTIONS = {"SHARED_PASSWORD": False}
 # never by their file's address under MEDIA_URL (cms/urls.py, README "Running in production").
 WAGTAILDOCS_SERVE_METHOD = "serve_view"
 WAGTAIL_ENABLE_UPDATE_CHECK = False
+# The information package (home/services/package.py, directory/services/package_mail.py): a
+# document (or the package PDF) larger than this is linked in the email instead of attached; the
+# PDF of a version is kept this long in the cache; DejaVu Sans from Debian's fonts-dejavu-core
+# (without it the PDF falls back to a built-in font with Latin-1 letters only).
+CMSS_PACKAGE_ATTACHMENT_MAX_BYTES = int(
+    os.environ.get("CMSS_PACKAGE_ATTACHMENT_MAX_BYTES", str(2 * 1024 * 1024))
+)
+CMSS_PACKAGE_PDF_CACHE_SECONDS = 7 * 86400
+CMSS_PDF_FONT_DIR = os.environ.get("CMSS_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
 WAGTAIL_WORKFLOW_ENABLED = True
 WAGTAIL_MODERATION_ENABLED = True
 

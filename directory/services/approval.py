@@ -1,7 +1,8 @@
 """Approving and suspending clinicians, with an audit-log entry for each change, and the queue of
 enrolments awaiting approval that the helpdesk and national contact points work.
 
-Approval also sends the welcome email (information package links), once the change is committed.
+Approval also sends the welcome email (information package links) and the information package
+itself (once per version, directory/services/package_mail.py), once the change is committed.
 """
 
 from django.db import transaction
@@ -45,14 +46,17 @@ def approve_clinician(clinician, by_user):
     Returns True if the status changed, False if they were already approved (and then sends no
     second welcome). Raises ValidationError (contact_persons.message) if they are a suspended
     contact person of a hospital that has named two others since. The welcome email goes out
-    after the transaction commits.
+    after the transaction commits, and the information package by a background task (a
+    clinician approved again after a suspension gets it only if the version is new to them).
     """
+    from directory.package_tasks import send_package_to_clinician
     from directory.services.enrolment import send_welcome_email
 
     changed = _change_status(clinician, Clinician.Status.APPROVED, APPROVE_ACTION, by_user)
     if changed:
         pk = clinician.pk
         transaction.on_commit(lambda: send_welcome_email(Clinician.objects.get(pk=pk)))
+        transaction.on_commit(lambda: send_package_to_clinician.enqueue(pk))
     return changed
 
 
