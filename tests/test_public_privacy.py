@@ -355,8 +355,13 @@ def test_the_crawl_reports_a_leak(client, people, package_page, make_standard_pa
         ("phone", evrydiki.phone),
         ("name", ottilie.full_name),
     }
-    # Only the planted page leaks; the listing of the package shows the title, not the body.
-    assert {url for url, _, _ in crawl.leaks} == {page}
+    # Only the planted page leaks, and the package's printable page and PDF, which hold every
+    # page of the package whole; the listing of the package shows the title, not the body.
+    assert {url for url, _, _ in crawl.leaks} == {
+        page,
+        "/information-package/print/",
+        "/information-package/pdf/",
+    }
 
 
 @pytest.mark.django_db
