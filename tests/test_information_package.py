@@ -315,3 +315,18 @@ def test_only_the_helpdesk_may_send_the_package(client, package, members, make_s
         assert response.status_code == 302 and response["Location"] == "/admin/"
     assert package_mails() == []
     assert not PageLogEntry.objects.filter(action="cmss.package.send_to_list").exists()
+
+
+def test_deliveries_are_in_a_clinicians_data_and_erased_with_it(package, members):
+    from directory.models import PackageDelivery
+    from directory.services import package_mail
+    from directory.services.personal_data import collect_own_data, erase_clinician
+
+    clinician = members("Eva")
+    package_mail.send_to_clinician(clinician.pk)
+    data = collect_own_data(clinician)
+    assert [row["version"] for row in data["information package sent to you"]] == [
+        package_service.current_version(package).label
+    ]
+    erase_clinician(clinician)
+    assert not PackageDelivery.objects.filter(email="eva@example.eu").exists()

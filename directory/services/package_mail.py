@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from wagtail.log_actions import log
 
@@ -20,7 +21,8 @@ from cms.mail import services as mail
 from cms.mail.links import absolute_url
 from directory import mailing_list
 from directory.models import Clinician, PackageDelivery
-from directory.services.access import HELPDESK_GROUP
+from directory.services.access import is_helpdesk
+from directory.services.personal_data import register_holder
 from home.services import package as package_service
 
 KIND = "information package"
@@ -37,9 +39,7 @@ class NoPackage(Exception):
 
 def may_send_package(user):
     """The helpdesk and the administrators."""
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.is_superuser or user.groups.filter(name=HELPDESK_GROUP).exists()
-    )
+    return is_helpdesk(user)
 
 
 def attachment_limit():
@@ -225,3 +225,20 @@ def deliveries(clinician=None):
     if clinician is not None:
         rows = rows.filter(clinician=clinician)
     return rows
+
+
+# Which versions of the package a clinician was sent, and when, is theirs to see and to erase.
+def _deliveries_export(clinician):
+    return [
+        {"version": row.version.label, "sent_at": row.sent_at.isoformat(), "reason": row.reason}
+        for row in deliveries(clinician).order_by("sent_at", "pk")
+    ]
+
+
+def _deliveries_erase(clinician):
+    PackageDelivery.objects.filter(Q(clinician=clinician) | Q(email=clinician.email)).delete()
+
+
+register_holder(
+    "information package sent to you", export=_deliveries_export, erase=_deliveries_erase
+)

@@ -34,11 +34,13 @@ class PackageContents:
     package: InformationPackagePage
     pages: list
     documents: list  # InformationPackageDocument rows, their document selected
+    # Read from the database: an instance held since before a publication still has the old one.
+    package_published_at: object = None
 
     @property
     def fingerprint(self):
         held = {
-            "package": [self.package.pk, _when(self.package.last_published_at)],
+            "package": [self.package.pk, _when(self.package_published_at)],
             "pages": [[page.pk, _when(page.last_published_at)] for page in self.pages],
             "documents": [
                 [item.document_id, item.document.file_hash, item.description]
@@ -49,7 +51,9 @@ class PackageContents:
 
     @property
     def titles(self):
-        return [page.title for page in self.pages] + [item.document.title for item in self.documents]
+        return [page.title for page in self.pages] + [
+            item.document.title for item in self.documents
+        ]
 
 
 def _when(moment):
@@ -71,7 +75,10 @@ def contents(package):
     documents = list(
         package.package_documents.select_related("document").order_by("sort_order", "pk")
     )
-    return PackageContents(package, pages, documents)
+    published_at = (
+        Page.objects.filter(pk=package.pk).values_list("last_published_at", flat=True).first()
+    )
+    return PackageContents(package, pages, documents, published_at)
 
 
 def current_version(package=None, held=None):
