@@ -19,7 +19,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.models import ModelLogEntry
 
 from directory import committee
-from directory.services.access import HELPDESK_GROUP
+from directory.services.access import is_helpdesk
 from directory.services.exports import EXPORT_ACTION
 
 SITE_HISTORY_VIEWS = frozenset(
@@ -35,9 +35,7 @@ SITE_HISTORY_REFUSED = (
 
 
 def may_see_site_history(user):
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.is_superuser or user.groups.filter(name=HELPDESK_GROUP).exists()
-    )
+    return is_helpdesk(user)
 
 
 class SiteHistoryAccessMiddleware:

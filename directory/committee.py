@@ -12,20 +12,18 @@ filtered by action.
 
 from wagtail.log_actions import log
 
+from directory.services.access import group_names
+
 HEALTH_SECURITY_COMMITTEE = "Health Security Committee"
 VIEW_ACTION = "cmss.committee_directory_view"
-_CACHE_ATTRIBUTE = "_cmss_committee_member"
 
 
 def is_committee_member(user):
     """Whether ``user`` (signed in and active) belongs to the Health Security Committee group.
-    The answer is kept on the user object: one query per request."""
+    The group names are read once per request (access.group_names)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if not hasattr(user, _CACHE_ATTRIBUTE):
-        member = user.groups.filter(name=HEALTH_SECURITY_COMMITTEE).exists()
-        setattr(user, _CACHE_ATTRIBUTE, member)
-    return getattr(user, _CACHE_ATTRIBUTE)
+    return HEALTH_SECURITY_COMMITTEE in group_names(user)
 
 
 def log_contact_details_view(request, page, rows=None):

@@ -23,7 +23,7 @@ from django.utils import timezone
 from wagtail.log_actions import log
 
 from directory.models import Clinician, MailingListDeparture
-from directory.services.access import HELPDESK_GROUP, NATIONAL_CONTACT_POINT_PREFIX
+from directory.services.access import NATIONAL_CONTACT_POINT_PREFIX, is_helpdesk
 
 UNSUBSCRIBE_SALT = "cmss.mailing-list.unsubscribe"
 LEAVE_ACTION = "cmss.mailing_list.leave"
@@ -54,9 +54,7 @@ class Member:
 
 def may_send_announcements(user):
     """The helpdesk and the administrators."""
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.is_superuser or user.groups.filter(name=HELPDESK_GROUP).exists()
-    )
+    return is_helpdesk(user)
 
 
 # --- membership -------------------------------------------------------------------------------

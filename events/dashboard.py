@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from wagtail.admin.ui.components import Component
 
 from directory.models import Announcement
-from directory.services.access import HELPDESK_GROUP
+from directory.services.access import is_helpdesk
 from events.models import (
     ConferenceRequest,
     Registration,
@@ -37,15 +37,7 @@ FAILED_BOOKING_STATUSES = (WebexBooking.Status.PENDING, WebexBooking.Status.CANC
 def for_helpdesk(user):
     """Whether ``user`` gets the helpdesk's panels: a superuser or a member of the Helpdesk group
     (the group names are read once per request: the user object keeps them)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    if user.is_superuser:
-        return True
-    names = getattr(user, "_cmss_group_names", None)
-    if names is None:
-        names = frozenset(user.groups.values_list("name", flat=True))
-        user._cmss_group_names = names
-    return HELPDESK_GROUP in names
+    return is_helpdesk(user)
 
 
 def modeladmin_index_url(user, model, query=""):

@@ -26,7 +26,7 @@ from wagtail.admin.widgets import Button
 from wagtail.log_actions import log
 
 from directory.access import private_response
-from directory.services.access import HELPDESK_GROUP
+from directory.services.access import is_helpdesk
 from directory.services.exports import CSV_BOM, formula_safe
 from events.models import Registration, WebinarPage
 from events.services import registrations as service
@@ -58,9 +58,7 @@ EXPORT_COLUMNS = (
 
 def may_manage(user):
     """The helpdesk and superusers manage registrations."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.is_superuser or user.groups.filter(name=HELPDESK_GROUP).exists()
+    return is_helpdesk(user)
 
 
 def registrations_url(webinar):

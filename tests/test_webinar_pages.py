@@ -403,7 +403,9 @@ def test_fixed_number_of_queries_with_10_and_1000_webinars(
     many = counts_for(clients, webinar)
     assert many == few
     for (who, name), count in few.items():
-        assert count <= 25, (who, name, count)
+        # A member's first request of a session also checks their privacy consent (one
+        # clinician read, the session's note that it is up to date).
+        assert count <= 27, (who, name, count)
     cache.clear()
     with django_assert_max_num_queries(few["anonymous", "index"]):
         clients["anonymous"].get("/webinars/")

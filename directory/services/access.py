@@ -13,6 +13,26 @@ HELPDESK_GROUP = "Helpdesk"
 NATIONAL_CONTACT_POINT_PREFIX = "National contact point – "
 
 _CACHE_ATTRIBUTE = "_cmss_directory_country_ids"
+_GROUPS_ATTRIBUTE = "_cmss_group_names"
+
+
+def group_names(user):
+    """The names of ``user``'s groups. Read once per request: the answer is kept on the user
+    object, so the admin's menu items, panels and views that each ask cost one query together."""
+    if not getattr(user, "is_authenticated", False):
+        return frozenset()
+    names = getattr(user, _GROUPS_ATTRIBUTE, None)
+    if names is None:
+        names = frozenset(user.groups.values_list("name", flat=True))
+        setattr(user, _GROUPS_ATTRIBUTE, names)
+    return names
+
+
+def is_helpdesk(user):
+    """A superuser or a member of the Helpdesk group: who works the queues and the lists."""
+    return bool(getattr(user, "is_authenticated", False)) and (
+        user.is_superuser or HELPDESK_GROUP in group_names(user)
+    )
 
 
 def national_contact_point_group_name(country):
@@ -35,7 +55,7 @@ def countries_for_user(user):
         return frozenset()
     if hasattr(user, _CACHE_ATTRIBUTE):
         return getattr(user, _CACHE_ATTRIBUTE)
-    names = list(user.groups.values_list("name", flat=True))
+    names = group_names(user)
     if user.is_superuser or HELPDESK_GROUP in names:
         country_ids = None
     else:
