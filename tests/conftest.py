@@ -40,6 +40,27 @@ def wagtail_root():
     return Page.add_root(instance=Page(title="Root", slug="root"))
 
 
+def country(code):
+    """The country ``code`` as the migrations make it (made again when a transactional test
+    before this one flushed the migrations' rows)."""
+    from directory.countries import COUNTRIES
+    from directory.models import Country
+
+    for known, name, zone, membership in COUNTRIES:
+        if known == code:
+            return Country.objects.get_or_create(
+                code=code, defaults={"name": name, "time_zone": zone, "membership": membership}
+            )[0]
+    raise LookupError(code)
+
+
+def root_collection():
+    """Wagtail's root collection (made again after a transactional test flushed it)."""
+    from wagtail.models import Collection
+
+    return Collection.get_first_root_node() or Collection.add_root(name="Root")
+
+
 @pytest.fixture
 def home_page(db):
     root = Page.get_first_root_node() or wagtail_root()

@@ -17,11 +17,13 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from cms.mail.models import OutgoingMessage
-from directory.models import Clinician, Country, Hospital
+from directory.models import Clinician, Hospital
 from directory.services.personal_data import erase_clinician
 from events.models import ConferenceInvitee, ConferenceRequest, WebexBooking
 from events.services import conference_requests as service
 from home.models import SiteSettings
+
+from .conftest import country
 
 URL = "/conferences/request/"
 SEARCH_URL = "/conferences/request/invitees/"
@@ -31,7 +33,7 @@ QUESTION = "Man, 54 years, fever and hypoxaemia on day 5 of admission; CRP 120 m
 
 @pytest.fixture
 def hospitals(db):
-    be, fr, pl = (Country.objects.get(code=c) for c in ("BE", "FR", "PL"))
+    be, fr, pl = (country(c) for c in ("BE", "FR", "PL"))
     return {
         "erasme": Hospital.objects.create(name="Hopital Erasme", city="Brussels", country=be),
         "pitie": Hospital.objects.create(name="Pitie-Salpetriere", city="Paris", country=fr),

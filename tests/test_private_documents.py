@@ -11,16 +11,18 @@ from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.urls import clear_url_caches
 from wagtail.documents import get_document_model
-from wagtail.models import Collection, CollectionViewRestriction
+from wagtail.models import CollectionViewRestriction
 
 from directory.models import Clinician
+
+from .conftest import root_collection
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def private_document(home_page):
-    collection = Collection.get_first_root_node().add_child(name="Members only")
+    collection = root_collection().add_child(name="Members only")
     CollectionViewRestriction.objects.create(collection=collection, restriction_type="login")
     Document = get_document_model()
     document = Document(title="Call log procedure", collection=collection)
