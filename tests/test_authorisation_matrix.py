@@ -693,44 +693,6 @@ EXPECTED = {
     # administrators; other staff get 403.
     "admin/events/statistics/": case(admin("403", helpdesk="200", admin="200")),
     "admin/events/statistics/export/": case(admin("403", helpdesk="200", admin="200")),
-    # Accepting a new privacy statement (issue 12, point 4): for anyone signed in; the world has no
-    # statement in force, so those let in get 404.
-    "account/privacy-consent/": case(public("404", anonymous="login")),
-    # The Health Security Committee's record of directory use (issue 12, point 5): the
-    # helpdesk's and the administrators'; other staff get 403.
-    "admin/directory/committee-log/": case(admin("403", helpdesk="200", admin="200")),
-    # The mailing list (issue 12, points 1 and 2): the unsubscribe link needs no sign-in (a
-    # token that is not ours opens nothing; rejoining is POST only); the members and the
-    # announcements are the helpdesk's and the administrators' (others: Wagtail's no-permission
-    # redirect).
-    "mailing-list/leave/<str:token>/": case(public("404"), token="=no-such-token"),
-    "mailing-list/rejoin/<str:token>/": case(public("405"), token="=no-such-token"),
-    "admin/mailing-list/": case(admin("home", helpdesk="200", admin="200")),
-    "admin/announcements/": case(admin("home", helpdesk="200", admin="200")),
-    "admin/announcements/add/": case(admin("home", helpdesk="200", admin="200")),
-    "admin/announcements/<int:pk>/": case(admin("home", helpdesk="404", admin="404"), pk="=999999"),
-    "admin/announcements/<int:pk>/edit/": case(
-        admin("home", helpdesk="404", admin="404"), pk="=999999"
-    ),
-    "admin/announcements/<int:pk>/send/": case(
-        admin("home", helpdesk="404", admin="404"), pk="=999999"
-    ),
-    "admin/announcements/<int:pk>/test/": case(
-        admin("home", helpdesk="405", admin="405"), pk="=999999"
-    ),
-    "admin/announcements/<int:pk>/resume/": case(
-        admin("home", helpdesk="405", admin="405"), pk="=999999"
-    ),
-    # The helpdesk's statistics and their CSV (issue 12, point 8): the Helpdesk and the
-    # administrators; other staff get 403.
-    "admin/events/statistics/": case(admin("403", helpdesk="200", admin="200")),
-    "admin/events/statistics/export/": case(admin("403", helpdesk="200", admin="200")),
-    # Accepting a new privacy statement (issue 12, point 4): for anyone signed in; the world has no
-    # statement in force, so those let in get 404.
-    "account/privacy-consent/": case(public("404", anonymous="login")),
-    # The Health Security Committee's record of directory use (issue 12, point 5): the
-    # helpdesk's and the administrators'; other staff get 403.
-    "admin/directory/committee-log/": case(admin("403", helpdesk="200", admin="200")),
     # The information package (issue 12, point 3): its version, who was sent which, and sending it
     # (POST only) are the helpdesk's and the administrators' (others: Wagtail's no-permission
     # redirect); the printable page and the PDF are routes of the package page (public).
@@ -739,6 +701,12 @@ EXPECTED = {
     "admin/information-package/send/<int:pk>/": case(
         admin("home", helpdesk="405", admin="405"), pk="=999999"
     ),
+    # Accepting a new privacy statement (issue 12, point 4): for anyone signed in; the world has no
+    # statement in force, so those let in get 404.
+    "account/privacy-consent/": case(public("404", anonymous="login")),
+    # The Health Security Committee's record of directory use (issue 12, point 5): the
+    # helpdesk's and the administrators'; other staff get 403.
+    "admin/directory/committee-log/": case(admin("403", helpdesk="200", admin="200")),
     r"^((?:[\w\-]+/)*)$": [case(public(), path="/"), case(public(), path="/procedures/")],
 }
 
