@@ -19,7 +19,7 @@ PORT ?= 8000
 # each); the browser pass stays on one, so Chromium and its live server keep a core to themselves.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint check pytest pytest-sqlite pytest-postgres browser chromium bench migrate \
+.PHONY: run test lint check pytest pytest-sqlite pytest-postgres browser chromium fonts bench migrate \
 	clean upgrade test-latest
 
 # Installs exactly what the lock names, hash-checked. The project itself runs from this folder
@@ -53,7 +53,7 @@ run: export CMSS_BASE_URL = http://$(HOST):$(PORT)
 # bookings, mail) and one for mail only, so sign-in codes never wait behind a long import. They
 # survive database errors; if one stops all the same, the terminal says so and it restarts (a
 # worker that exits cleanly was told to stop: Ctrl-C).
-run: migrate
+run: migrate fonts
 	$(PY) manage.py seed_demo
 	$(PY) manage.py retry_mail
 	$(PY) manage.py send_reminders --schedule
@@ -95,6 +95,19 @@ pytest-postgres: $(STAMP)
 		echo "== SKIPPED the PostgreSQL pass: no server answers at $(PG_URL) =="; \
 	fi
 
+# The information package's PDF is set in DejaVu Sans (every European alphabet); without it the
+# PDF falls back to a core font that drops letters outside Latin-1.
+FONT_FILE ?= /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+fonts:
+	@if [ ! -f $(FONT_FILE) ]; then \
+		if [ "$$(id -u)" = "0" ]; then \
+			echo "Installing Debian's fonts-dejavu-core for the information package's PDF"; \
+			DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; \
+		else \
+			echo "The package PDF needs DejaVu Sans: run 'sudo apt-get install fonts-dejavu-core' (it works without, in a core font)." >&2; \
+		fi; \
+	fi
+
 chromium:
 	@if [ ! -x $(CHROMIUM) ]; then \
 		if [ "$$(id -u)" = "0" ]; then \
@@ -106,7 +119,7 @@ chromium:
 	fi
 
 # Browser tests in their own run: a live server flushes the database between tests.
-browser: $(STAMP) chromium
+browser: $(STAMP) chromium fonts
 	@echo "== browser tests (headless Chromium) =="
 	env -u DATABASE_URL $(PY) -m pytest -m browser -p no:cacheprovider
 
