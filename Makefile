@@ -123,7 +123,7 @@ browser: $(STAMP) chromium fonts
 	@echo "== browser tests (headless Chromium) =="
 	env -u DATABASE_URL $(PY) -m pytest -m browser -p no:cacheprovider
 
-test: lint check pytest-sqlite pytest-postgres browser
+test: fonts lint check pytest-sqlite pytest-postgres browser
 	@echo "All checks passed."
 
 bench: migrate
