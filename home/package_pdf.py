@@ -141,7 +141,9 @@ def build_package_pdf(held, version):
         family = "Helvetica"
     pdf.set_font(family, size=11)
     pdf.set_lang(getattr(settings, "LANGUAGE_CODE", "en").split("-")[0] or "en")
-    pdf.set_subject(clean(f"The information package of the CMSS clinicians' network, {version.label}"))
+    pdf.set_subject(
+        clean(f"The information package of the CMSS clinicians' network, {version.label}")
+    )
     pdf.set_author(clean(getattr(settings, "CMSS_ORGANISATION_NAME", "CMSS helpdesk")))
     pdf.set_creator("CMSS")
     pdf.set_creation_date(version.created_at)
@@ -153,8 +155,13 @@ def build_package_pdf(held, version):
     pdf.add_page()
     intro = render_to_string(
         "home/package_pdf_cover.html",
-        {"package": held.package, "version": version, "pages": held.pages,
-         "documents": held.documents, "generated": timezone.localtime(version.created_at)},
+        {
+            "package": held.package,
+            "version": version,
+            "pages": held.pages,
+            "documents": held.documents,
+            "generated": timezone.localtime(version.created_at),
+        },
     )
     write(intro)
     for page in held.pages:

@@ -55,7 +55,5 @@ def information_package_pdf(request, package):
 
     version, data = package_service.package_pdf(package)
     response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="{package_service.pdf_filename(version)}"'
-    )
+    response["Content-Disposition"] = f'inline; filename="{package_service.pdf_filename(version)}"'
     return response

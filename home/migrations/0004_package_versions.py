@@ -19,54 +19,94 @@ def record_published_labels(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('home', '0003_retention_help_says_what_is_erased'),
+        ("home", "0003_retention_help_says_what_is_erased"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='privacystatementpage',
-            name='in_package',
-            field=models.BooleanField(default=True, help_text='Included in the printable package and its PDF, and sent to members, when this page is a public page under the information package. Publishing it makes a new version of the package.', verbose_name='part of the information package'),
+            model_name="privacystatementpage",
+            name="in_package",
+            field=models.BooleanField(
+                default=True,
+                help_text="Included in the printable package and its PDF, and sent to members, when this page is a public page under the information package. Publishing it makes a new version of the package.",
+                verbose_name="part of the information package",
+            ),
         ),
         migrations.AddField(
-            model_name='privacystatementpage',
-            name='what_changed',
-            field=models.TextField(blank=True, help_text='For a new version: what is different from the previous one, in a few sentences. Members are sent this by email when the new version is published.', verbose_name='what changed'),
+            model_name="privacystatementpage",
+            name="what_changed",
+            field=models.TextField(
+                blank=True,
+                help_text="For a new version: what is different from the previous one, in a few sentences. Members are sent this by email when the new version is published.",
+                verbose_name="what changed",
+            ),
         ),
         migrations.AddField(
-            model_name='standardpage',
-            name='in_package',
-            field=models.BooleanField(default=True, help_text='Included in the printable package and its PDF, and sent to members, when this page is a public page under the information package. Publishing it makes a new version of the package.', verbose_name='part of the information package'),
+            model_name="standardpage",
+            name="in_package",
+            field=models.BooleanField(
+                default=True,
+                help_text="Included in the printable package and its PDF, and sent to members, when this page is a public page under the information package. Publishing it makes a new version of the package.",
+                verbose_name="part of the information package",
+            ),
         ),
         migrations.CreateModel(
-            name='PrivacyStatementVersion',
+            name="PrivacyStatementVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=40, unique=True)),
-                ('what_changed', models.TextField(blank=True)),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('members_told_at', models.DateTimeField(blank=True, null=True)),
-                ('page', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='home.privacystatementpage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=40, unique=True)),
+                ("what_changed", models.TextField(blank=True)),
+                ("published_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("members_told_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "page",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="home.privacystatementpage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-published_at'],
+                "ordering": ["-published_at"],
             },
         ),
         migrations.CreateModel(
-            name='InformationPackageVersion',
+            name="InformationPackageVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('contents', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('package', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='home.informationpackagepage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("fingerprint", models.CharField(max_length=64)),
+                ("contents", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "package",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="home.informationpackagepage",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-number'],
-                'constraints': [models.UniqueConstraint(fields=('package', 'number'), name='package_version_once')],
+                "ordering": ["-number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("package", "number"), name="package_version_once"
+                    )
+                ],
             },
         ),
         migrations.RunPython(record_published_labels, migrations.RunPython.noop),
