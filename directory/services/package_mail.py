@@ -88,12 +88,12 @@ def prepare(package=None):
 
 
 def _list_headers(member_key):
+    """The member's unsubscribe link and the list headers every list message carries (the
+    announcements' own: one wording, one mailto)."""
+    from directory.services.announcements import list_headers
+
     url = absolute_url("directory:unsubscribe", mailing_list.unsubscribe_token(member_key))
-    address = settings.DEFAULT_FROM_EMAIL.rpartition("<")[2].rstrip(">").strip()
-    return url, {
-        "List-Unsubscribe": f"<{url}>, <mailto:{address}?subject=unsubscribe>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    return url, list_headers(url)
 
 
 def deliver_to(parts, *, email, name, clinician=None, reason, by_user=None, member_key=""):
