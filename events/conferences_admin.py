@@ -21,7 +21,6 @@ from django.urls import path, reverse
 from django.views.generic import TemplateView
 from wagtail import hooks
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin, modeladmin_register
 from wagtail_modeladmin.views import InspectView
 
@@ -30,6 +29,7 @@ from cms.mail.admin import (
     PermissionCheckedHistoryView,
     ReadOnlyPermissionHelper,
 )
+from events.admin_steps import QueueSteps, StepButtonHelper
 from events.models import ConferenceRequest, ConferenceSlot, WebexBooking
 from events.services import booking as booking_service
 from events.services import conference_polls as polls
@@ -50,22 +50,16 @@ STEP_LABELS = {
 SERIOUS = ("decline", "cancel")
 
 
-def may_work(user):
-    return user.has_perm(CHANGE_PERMISSION)
-
-
-def step_url(step, conference):
-    return reverse(STEP_URL_NAME.format(step), args=[conference.pk])
-
-
-def step_buttons(conference, user):
-    """(step, label, url) of each step ``user`` may take on ``conference`` now."""
-    if not may_work(user):
-        return []
-    return [
-        (step, STEP_LABELS[step], step_url(step, conference))
-        for step in service.allowed_steps(conference)
-    ]
+STEPS = QueueSteps(
+    permission=CHANGE_PERMISSION,
+    url_name=STEP_URL_NAME,
+    labels=STEP_LABELS,
+    allowed_steps=lambda conference: service.allowed_steps(conference),
+    serious=SERIOUS,
+)
+may_work = STEPS.may_work
+step_url = STEPS.url
+step_buttons = STEPS.buttons
 
 
 def booking_context(conference, request):
@@ -90,25 +84,8 @@ def booking_context(conference, request):
     }
 
 
-class ConferenceButtonHelper(ButtonHelper):
-    """The listing's and the inspect view's buttons: inspect, then each step allowed now."""
-
-    def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, **kwargs):
-        buttons = super().get_buttons_for_obj(
-            obj, exclude=exclude, classnames_add=classnames_add, **kwargs
-        )
-        for step, label, url in step_buttons(obj, self.request.user):
-            buttons.append(
-                {
-                    "url": url,
-                    "label": label,
-                    "classname": " ".join(
-                        ["button", "button-small", *(["serious"] if step in SERIOUS else [])]
-                    ),
-                    "title": f"{label}: {obj}",
-                }
-            )
-        return buttons
+class ConferenceButtonHelper(StepButtonHelper):
+    steps = STEPS
 
 
 class ConferenceInspectView(InspectView):

@@ -15,7 +15,6 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail_modeladmin.helpers import ButtonHelper
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
@@ -24,6 +23,7 @@ from cms.mail.admin import (
     PermissionCheckedHistoryView,
     ReadOnlyPermissionHelper,
 )
+from events.admin_steps import QueueSteps, StepButtonHelper
 from events.models import WebinarProposal
 from events.services import proposals as service
 
@@ -37,43 +37,20 @@ STEP_LABELS = {
 }
 
 
-def may_work(user):
-    return user.has_perm(CHANGE_PERMISSION)
+STEPS = QueueSteps(
+    permission=CHANGE_PERMISSION,
+    url_name=STEP_URL_NAME,
+    labels=STEP_LABELS,
+    allowed_steps=lambda proposal: service.allowed_steps(proposal),
+    serious=("decline",),
+)
+may_work = STEPS.may_work
+step_url = STEPS.url
+step_buttons = STEPS.buttons
 
 
-def step_url(step, proposal):
-    return reverse(STEP_URL_NAME.format(step), args=[proposal.pk])
-
-
-def step_buttons(proposal, user):
-    """(step, label, url) of each step ``user`` may take on ``proposal`` now."""
-    if not may_work(user):
-        return []
-    return [
-        (step, STEP_LABELS[step], step_url(step, proposal))
-        for step in service.allowed_steps(proposal)
-    ]
-
-
-class ProposalButtonHelper(ButtonHelper):
-    """The listing's and the inspect view's buttons: inspect, then each step allowed now."""
-
-    def get_buttons_for_obj(self, obj, exclude=None, classnames_add=None, **kwargs):
-        buttons = super().get_buttons_for_obj(
-            obj, exclude=exclude, classnames_add=classnames_add, **kwargs
-        )
-        for step, label, url in step_buttons(obj, self.request.user):
-            buttons.append(
-                {
-                    "url": url,
-                    "label": label,
-                    "classname": " ".join(
-                        ["button", "button-small", *(["serious"] if step == "decline" else [])]
-                    ),
-                    "title": f"{label}: {obj.title}",
-                }
-            )
-        return buttons
+class ProposalButtonHelper(StepButtonHelper):
+    steps = STEPS
 
 
 class ProposalInspectView(InspectView):
