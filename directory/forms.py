@@ -60,8 +60,9 @@ class HospitalSearch:
         return self.chosen == PROPOSE
 
 
-class EnrolmentForm(CleanTextFormMixin, forms.Form):
-    """Fields in the order the page shows them, so the error summary reads in the same order."""
+class PersonNameForm(CleanTextFormMixin, forms.Form):
+    """A person's first and last name, first on every form that asks who someone is (enrolment,
+    webinar registration), with the browser's autocomplete hints."""
 
     first_name = forms.CharField(
         max_length=100,
@@ -73,6 +74,11 @@ class EnrolmentForm(CleanTextFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
         error_messages={"required": "Enter your last name."},
     )
+
+
+class EnrolmentForm(PersonNameForm):
+    """Fields in the order the page shows them, so the error summary reads in the same order."""
+
     email = forms.EmailField(
         label="Work email address",
         max_length=254,

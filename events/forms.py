@@ -3,22 +3,13 @@
 from django import forms
 
 from cms.text import CleanTextFormMixin
+from directory.forms import PersonNameForm
 from directory.models import Country
 
 
-class RegistrationForm(CleanTextFormMixin, forms.Form):
+class RegistrationForm(PersonNameForm):
     """Fields in the order the page shows them, so the error summary reads in the same order."""
 
-    first_name = forms.CharField(
-        max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
-        error_messages={"required": "Enter your first name."},
-    )
-    last_name = forms.CharField(
-        max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
-        error_messages={"required": "Enter your last name."},
-    )
     email = forms.EmailField(
         label="Email address",
         max_length=254,
