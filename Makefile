@@ -134,6 +134,7 @@ bench: migrate
 	$(PY) bench/mail.py
 	$(PY) bench/directory_search.py
 	$(PY) bench/identifiers.py
+	$(PY) bench/announcements.py
 
 clean:
 	rm -rf $(VENV) .venv-latest db.sqlite3 db.sqlite3-wal db.sqlite3-shm media var static_collected
