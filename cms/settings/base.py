@@ -312,7 +312,7 @@ DIRECTORY_IMPORT_MAX_BYTES = int(
 )
 # ... and so are files with more rows with content than this (the largest real list has 20,000),
 # workbooks that unpack to more than this, or with a part packed tighter than this ratio (a zip
-# bomb): see directory/services/imports.py and bench/import_memory.py.
+# bomb): see directory/services/import_reading.py and bench/import_memory.py.
 DIRECTORY_IMPORT_MAX_ROWS = int(os.environ.get("DIRECTORY_IMPORT_MAX_ROWS", "100000"))
 DIRECTORY_IMPORT_MAX_UNCOMPRESSED_BYTES = int(
     os.environ.get("DIRECTORY_IMPORT_MAX_UNCOMPRESSED_BYTES", str(200 * 1024 * 1024))
