@@ -323,6 +323,11 @@ class AnnouncementRecipient(models.Model):
     """One member an announcement goes to, written before anything is sent; `message` is set in
     the transaction that stores the member's one OutgoingMessage, so a send run again skips them."""
 
+    # Not in Wagtail's reference index: these rows are records about people, not content that
+    # uses a page or document, and each save would write index rows (an announcement to the
+    # whole list stores thousands of messages).
+    wagtail_reference_index_ignore = True
+
     announcement = models.ForeignKey(
         Announcement, on_delete=models.CASCADE, related_name="recipients"
     )
@@ -358,6 +363,11 @@ class PackageDelivery(models.Model):
     """The information package sent to one person: which version, when, and the stored message
     (directory/services/package_mail.py). One per version and address, so a send run again, or
     an approval retried, sends no one the same version twice."""
+
+    # Not in Wagtail's reference index: these rows are records about people, not content that
+    # uses a page or document, and each save would write index rows (an announcement to the
+    # whole list stores thousands of messages).
+    wagtail_reference_index_ignore = True
 
     version = models.ForeignKey(
         "home.InformationPackageVersion", on_delete=models.PROTECT, related_name="deliveries"

@@ -670,6 +670,11 @@ class Registration(models.Model):
     without signing in.
     """
 
+    # Not in Wagtail's reference index: these rows are records about people, not content that
+    # uses a page or document, and each save would write index rows (an announcement to the
+    # whole list stores thousands of messages).
+    wagtail_reference_index_ignore = True
+
     class Status(models.TextChoices):
         UNCONFIRMED = "unconfirmed", "Email not confirmed yet"
         CONFIRMED = "confirmed", "Registered"
@@ -755,6 +760,11 @@ class Registration(models.Model):
 class Reminder(models.Model):
     """A reminder sent to one registrant: the unique constraint makes each kind go out once,
     even when two `send_reminders` run at the same time."""
+
+    # Not in Wagtail's reference index: these rows are records about people, not content that
+    # uses a page or document, and each save would write index rows (an announcement to the
+    # whole list stores thousands of messages).
+    wagtail_reference_index_ignore = True
 
     class Kind(models.TextChoices):
         DAY = "day", "24 hours before"
@@ -936,6 +946,11 @@ class ConferenceInvitee(models.Model):
     hospital the requester chose). ``poll_token`` is in their emails: the link to the slot poll
     that needs no sign-in."""
 
+    # Not in Wagtail's reference index: these rows are records about people, not content that
+    # uses a page or document, and each save would write index rows (an announcement to the
+    # whole list stores thousands of messages).
+    wagtail_reference_index_ignore = True
+
     request = models.ForeignKey(
         ConferenceRequest, on_delete=models.CASCADE, related_name="invitees"
     )
@@ -973,6 +988,11 @@ class ConferenceInvitee(models.Model):
 
 class SlotAnswer(models.Model):
     """An invitee's answer for one proposed slot."""
+
+    # Not in Wagtail's reference index: these rows are records about people, not content that
+    # uses a page or document, and each save would write index rows (an announcement to the
+    # whole list stores thousands of messages).
+    wagtail_reference_index_ignore = True
 
     class Answer(models.TextChoices):
         YES = "yes", "Yes"

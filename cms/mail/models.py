@@ -24,6 +24,11 @@ class OutgoingMessage(models.Model):
     cannot be resent (whoever could read or resend it could sign in as the recipient).
     """
 
+    # Not in Wagtail's reference index: these rows are records about people, not content that
+    # uses a page or document, and each save would write index rows (an announcement to the
+    # whole list stores thousands of messages).
+    wagtail_reference_index_ignore = True
+
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
