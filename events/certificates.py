@@ -9,12 +9,13 @@ Helvetica font is used and letters it cannot show lose their accents rather than
 """
 
 import unicodedata
-import zoneinfo
 from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF
+
+from events.zones import zone_or_site
 
 DEFAULT_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DEFAULT_BOLD_FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -34,9 +35,9 @@ def certificate_pdf(registration):
     if not registration.attended:
         raise NotAttended("This registration has no recorded attendance.")
     webinar = registration.webinar
-    zone = _zone(webinar.time_zone)
+    zone = zone_or_site(webinar.time_zone)
     start = timezone.localtime(webinar.start, zone)
-    name = f"{registration.first_name} {registration.last_name}".strip()
+    name = registration.full_name
     minutes = registration.minutes_attended or 0
 
     pdf = FPDF(orientation="landscape", format="A4")
@@ -93,10 +94,3 @@ def _printable(value, family):
     except UnicodeEncodeError:
         decomposed = unicodedata.normalize("NFKD", value)
         return decomposed.encode("latin-1", "ignore").decode("latin-1")
-
-
-def _zone(name):
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from directory.models import Clinician, Hospital
 from events.models import LANGUAGES, ConferenceRequest
 from events.services import conference_requests as service
+from events.zones import known_zone_names
 
 SLOTS = range(1, service.MAX_SLOTS + 1)
 QUESTION_HELP = (
@@ -22,7 +23,7 @@ QUESTION_HELP = (
 
 
 def zone_choices():
-    return [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+    return [(name, name.replace("_", " ")) for name in sorted(known_zone_names())]
 
 
 class IdListField(forms.Field):

@@ -24,11 +24,12 @@ from wagtail.models import Orderable, Page
 from wagtail.search import index
 
 from events.panels import WebexBookingPanel
+from events.zones import clinician_zone_name, is_known_zone
 from home.blocks import BodyBlock
 
 
 def validate_time_zone(value):
-    if value not in zoneinfo.available_timezones():
+    if not is_known_zone(value):
         raise ValidationError(f"“{value}” is not a time zone name such as Europe/Brussels.")
 
 
@@ -228,8 +229,7 @@ def member_time_zone(request):
         clinician = user.clinician
     except ObjectDoesNotExist:
         return None
-    zone = clinician.effective_time_zone
-    return zone if zone in zoneinfo.available_timezones() else None
+    return clinician_zone_name(clinician, fallback=None)
 
 
 def webinars_registered_by(user):
@@ -751,6 +751,10 @@ class Registration(models.Model):
         instance = super().from_db(db, field_names, values)
         instance._stored_status = instance.__dict__.get("status")
         return instance
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
 
     @property
     def holds_place(self):

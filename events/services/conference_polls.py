@@ -18,6 +18,7 @@ from django.utils import timezone
 from cms.mail.services import send_mail
 from events.calendar import PATIENT_DATA_REMINDER
 from events.models import ConferenceInvitee, ConferenceRequest, SlotAnswer
+from events.zones import clinician_zone_name
 
 Status = ConferenceRequest.Status
 Answer = SlotAnswer.Answer
@@ -40,9 +41,7 @@ class UnknownSlot(ValueError):
 def zone_of(clinician):
     """The IANA zone ``clinician`` lives in: their own, else their hospital's country's, else
     the site's."""
-    if clinician is None:
-        return settings.TIME_ZONE
-    return clinician.effective_time_zone or settings.TIME_ZONE
+    return clinician_zone_name(clinician, fallback=settings.TIME_ZONE)
 
 
 def poll_is_open(conference):

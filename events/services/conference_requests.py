@@ -28,6 +28,7 @@ from directory.models import Clinician, Hospital
 from directory.search import first_found, search_terms
 from directory.services.contact_persons import holders
 from events.models import ConferenceInvitee, ConferenceRequest, ConferenceSlot
+from events.zones import clinician_zone_name
 from home.models import SiteSettings
 
 SUBMIT_ACTION = "cmss.conference_request_submit"
@@ -63,8 +64,7 @@ def participant_limit():
 
 def zone_of(clinician):
     """The zone a clinician's times are shown in: their own, else their hospital country's."""
-    zone = clinician.effective_time_zone
-    return zone if zone in zoneinfo.available_timezones() else settings.TIME_ZONE
+    return clinician_zone_name(clinician, fallback=settings.TIME_ZONE)
 
 
 def invitable():

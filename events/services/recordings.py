@@ -14,9 +14,7 @@ The public pages show the recording, so the page cache is dropped whenever the l
 """
 
 import logging
-import zoneinfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.dispatch import receiver
@@ -28,6 +26,7 @@ from cms.mail.services import InvalidRecipient, send_mail
 from events.models import Registration, WebexBooking, WebinarPage
 from events.services import registrations
 from events.webex import WebexError, get_backend
+from events.zones import zone_or_site
 from home.pagecache import invalidate_public_pages
 
 logger = logging.getLogger(__name__)
@@ -152,7 +151,7 @@ def announce(webinar):
                     TEMPLATE,
                     _context(registration, locked),
                     registration.email,
-                    to_name=_full_name(registration),
+                    to_name=registration.full_name,
                     kind="webinar_recording",
                     related=registration,
                 )
@@ -201,14 +200,11 @@ def recording_published(sender, instance, **kwargs):
 
 
 def _context(registration, webinar):
-    try:
-        zone = zoneinfo.ZoneInfo(webinar.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    zone = zone_or_site(webinar.time_zone)
     return {
         "registration": registration,
         "webinar": webinar,
-        "name": _full_name(registration),
+        "name": registration.full_name,
         "start": timezone.localtime(webinar.start, zone),
         "end": timezone.localtime(webinar.end, zone),
         "recording_url": webinar.recording_url,
@@ -216,7 +212,3 @@ def _context(registration, webinar):
         "webinar_url": registrations.webinar_url(webinar),
         "cancel_url": registrations.cancel_url(registration),
     }
-
-
-def _full_name(registration):
-    return f"{registration.first_name} {registration.last_name}".strip()

@@ -31,6 +31,7 @@ from cms.mail.services import queue_message, send_mail
 from events import signals
 from events.calendar import CalendarEvent, helpdesk_mailbox, invitation_attachment, new_uid
 from events.models import Registration, WebinarPage
+from events.zones import zone_or_site
 
 Status = Registration.Status
 
@@ -72,7 +73,7 @@ def closed_reason(webinar, now=None):
     if webinar.registration_closes and webinar.registration_closes <= now:
         return "Registration for this webinar has closed."
     if webinar.registration_opens and webinar.registration_opens > now:
-        opens = timezone.localtime(webinar.registration_opens, _zone(webinar.time_zone))
+        opens = timezone.localtime(webinar.registration_opens, zone_or_site(webinar.time_zone))
         return f"Registration opens on {opens:%d %B %Y at %H:%M} ({webinar.time_zone})."
     return None
 
@@ -186,7 +187,7 @@ def send_code(registration):
         render_to_string(f"{template}_subject.txt", context),
         render_to_string(f"{template}.txt", context),
         html=render_to_string(f"{template}.html", context),
-        to_name=_full_name(registration),
+        to_name=registration.full_name,
         kind="webinar_registration_code",
         related=registration,
         carries_secret=True,
@@ -375,7 +376,7 @@ def calendar_event_for(registration, *, method="REQUEST"):
         ),
         organiser_name=ORGANISER_NAME,
         organiser_email=helpdesk_mailbox(),
-        attendees=[(_full_name(registration), registration.email)],
+        attendees=[(registration.full_name, registration.email)],
         alarm_minutes=15 if method == "REQUEST" else None,
         public_url=webinar_url(webinar),
     )
@@ -410,7 +411,7 @@ def send_to_registrants(webinar, *, subject, text, statuses=("confirmed",), kind
             "events/email/registration_message",
             context,
             registration.email,
-            to_name=_full_name(registration),
+            to_name=registration.full_name,
             kind=kind,
             related=registration,
         )
@@ -432,7 +433,7 @@ def _send(registration, template, what, attachments=()):
         template,
         _mail_context(registration),
         registration.email,
-        to_name=_full_name(registration),
+        to_name=registration.full_name,
         kind=f"webinar_registration_{what}",
         related=registration,
         attachments=attachments,
@@ -446,11 +447,11 @@ def _send_invitation(registration, template, what, method="REQUEST"):
 
 def _mail_context(registration):
     webinar = registration.webinar
-    zone = _zone(webinar.time_zone)
+    zone = zone_or_site(webinar.time_zone)
     return {
         "registration": registration,
         "webinar": webinar,
-        "name": _full_name(registration),
+        "name": registration.full_name,
         "start": timezone.localtime(webinar.start, zone),
         "end": timezone.localtime(webinar.end, zone),
         "cancel_url": cancel_url(registration),
@@ -480,19 +481,6 @@ def _code_hash(registration, code):
 
 def _address(email):
     return normalise_email(email or "").strip().lower()
-
-
-def _full_name(registration):
-    return f"{registration.first_name} {registration.last_name}".strip()
-
-
-def _zone(name):
-    import zoneinfo
-
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 # -- what other parts of the webinar work tell us ---------------------------------------------

@@ -14,9 +14,7 @@ else the webinar's), so a link that changed since the invitation reaches the reg
 
 import datetime
 import logging
-import zoneinfo
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -24,6 +22,7 @@ from django.utils import timezone
 from cms.mail.services import InvalidRecipient, send_mail
 from events.models import Registration, Reminder, WebinarPage
 from events.services import registrations
+from events.zones import zone_or_site
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +79,7 @@ def send_reminder(registration, kind):
                 TEMPLATE,
                 reminder_context(registration, kind),
                 registration.email,
-                to_name=_full_name(registration),
+                to_name=registration.full_name,
                 kind=f"webinar_reminder_{kind}",
                 related=registration,
             )
@@ -102,27 +101,16 @@ def send_reminders(now=None):
 
 def reminder_context(registration, kind):
     webinar = registration.webinar
-    zone = _zone(webinar.time_zone)
+    zone = zone_or_site(webinar.time_zone)
     return {
         "registration": registration,
         "webinar": webinar,
         "kind": kind,
         "hour": kind == Reminder.Kind.HOUR,
-        "name": _full_name(registration),
+        "name": registration.full_name,
         "start": timezone.localtime(webinar.start, zone),
         "end": timezone.localtime(webinar.end, zone),
         "join_url": registrations.join_link(registration),
         "cancel_url": registrations.cancel_url(registration),
         "webinar_url": registrations.webinar_url(webinar),
     }
-
-
-def _full_name(registration):
-    return f"{registration.first_name} {registration.last_name}".strip()
-
-
-def _zone(name):
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo(settings.TIME_ZONE)

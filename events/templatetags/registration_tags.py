@@ -1,13 +1,12 @@
 """The member's webinar registrations on /account/ (the directory's page cannot import events,
 so its template loads this tag)."""
 
-import zoneinfo
-
 from django import template
 from django.conf import settings
 from django.db.models import Q
 
 from events.models import Registration
+from events.zones import clinician_zone_name
 
 register = template.Library()
 
@@ -16,9 +15,7 @@ register = template.Library()
 def member_registrations(clinician):
     """The clinician's registrations that are not cancelled, soonest webinar first, with the
     times in the clinician's own zone and a cancel link each."""
-    zone_name = clinician.effective_time_zone
-    if zone_name not in zoneinfo.available_timezones():
-        zone_name = settings.TIME_ZONE
+    zone_name = clinician_zone_name(clinician, fallback=settings.TIME_ZONE)
     who = Q(clinician=clinician)
     if clinician.email:
         who |= Q(email__iexact=clinician.email)

@@ -16,6 +16,7 @@ from directory.access import clinician_for, private_response
 from directory.models import Clinician
 from events.models import LANGUAGES, Topic
 from events.services import proposals
+from events.zones import clinician_zone_name
 
 SLOTS = range(1, proposals.MAX_SLOTS + 1)
 
@@ -139,8 +140,7 @@ def _approved(clinician):
 
 
 def _zone_of(clinician):
-    zone = clinician.effective_time_zone
-    return zone if zone in zoneinfo.available_timezones() else "UTC"
+    return clinician_zone_name(clinician, fallback="UTC")
 
 
 @require_http_methods(["GET", "POST"])
